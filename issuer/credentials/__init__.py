@@ -1,0 +1,1 @@
+"""Building and signing DUO's credentials in every format, through one code path."""

@@ -1,0 +1,402 @@
+"""Conformance against the sd-jwt-python specification cases (RFC 9901 §4, §7.1, §7.3).
+
+The data is read by path from ../shared/vectors/sd-jwt-python (see its README for provenance:
+openwallet-foundation-labs/sd-jwt-python at cde61390, Apache-2.0), or from $DUO_VECTORS_DIR.
+Each case is issued with the settings' issuer key, holder-selected, optionally key-bound, verified,
+and the verified claims compared with ``expect_verified_user_claims`` plus ``iss`` (and ``cnf``
+with key binding), as the upstream end-to-end test does. Salts and ECDSA signatures are random
+upstream, so the issued strings themselves cannot be compared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from verifier import jose, kb_jwt, sd_jwt, sd_jwt_issuance, sd_jwt_selection
+from verifier.errors import InvalidCredential
+
+ClaimPath = tuple[str | int, ...]
+
+
+def _vectors_dir() -> Path:
+    configured = os.environ.get("DUO_VECTORS_DIR")
+    default = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+    base = Path(configured) if configured else default
+    return base / "sd-jwt-python" if (base / "sd-jwt-python").is_dir() else base
+
+
+VECTORS = _vectors_dir()
+MISSING = f"sd-jwt-python vectors not found under {VECTORS} (set DUO_VECTORS_DIR)"
+
+
+def _cases(folder: str) -> list[Any]:
+    found = sorted((VECTORS / folder).glob("*/specification.yml"))
+    return found or [pytest.param(None, id="absent", marks=pytest.mark.skip(reason=MISSING))]
+
+
+TESTCASES = _cases("tests/testcases")
+EXAMPLES = _cases("examples")
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SD:
+    """A value or key the YAML marked with ``!sd`` (selectively disclosable)."""
+
+    value: Any
+
+
+class SpecLoader(yaml.SafeLoader):
+    """SafeLoader that understands the ``!sd`` tag of the specification files."""
+
+
+def _construct_sd(loader: SpecLoader, node: yaml.Node) -> SD:
+    if isinstance(node, yaml.ScalarNode):
+        quoted = node.style in ('"', "'")
+        tag = (
+            "tag:yaml.org,2002:str"
+            if quoted
+            else loader.resolve(yaml.ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
+        )
+        plain = yaml.ScalarNode(tag, node.value, node.start_mark, node.end_mark, node.style)
+        return SD(loader.construct_object(plain, deep=True))
+    if isinstance(node, yaml.SequenceNode):
+        return SD(loader.construct_sequence(node, deep=True))
+    assert isinstance(node, yaml.MappingNode)
+    return SD(loader.construct_mapping(node, deep=True))
+
+
+SpecLoader.add_constructor("!sd", _construct_sd)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=SpecLoader)
+    assert isinstance(data, dict)
+    return data
+
+
+def _unwrap(node: Any, path: ClaimPath, marked: set[ClaimPath]) -> Any:
+    """Plain claims, recording the path of every ``!sd`` key or element in ``marked``."""
+    if isinstance(node, SD):
+        marked.add(path)
+        node = node.value
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if isinstance(key, SD):
+                key = key.value
+                marked.add((*path, key))
+            out[key] = _unwrap(value, (*path, key), marked)
+        return out
+    if isinstance(node, list):
+        return [_unwrap(value, (*path, i), marked) for i, value in enumerate(node)]
+    return node
+
+
+def _non_sd_predicate(non_sd: dict[str, Any]) -> Callable[[ClaimPath], bool]:
+    """For ``non_sd_claims`` files: everything is disclosable except the listed claims."""
+
+    def disclosable(path: ClaimPath) -> bool:
+        node: Any = non_sd
+        for segment in path:
+            if node is True:
+                return False
+            if not isinstance(node, dict) or segment not in node:
+                return True
+            node = node[segment]
+        return not (node is True or isinstance(node, dict))
+
+    return disclosable
+
+
+def _selected_paths(selection: Any, prefix: ClaimPath = ()) -> Iterator[ClaimPath]:
+    """``holder_disclosed_claims`` as claim paths: a truthy leaf discloses its node."""
+    if isinstance(selection, dict):
+        for key, value in selection.items():
+            yield from _selected_paths(value, (*prefix, key))
+    elif isinstance(selection, list):
+        for index, value in enumerate(selection):
+            yield from _selected_paths(value, (*prefix, index))
+    elif selection not in (None, False):
+        yield prefix
+
+
+def _private_key(jwk: dict[str, Any]) -> ec.EllipticCurvePrivateKey:
+    secret = int.from_bytes(jose.b64url_decode(jwk["d"]), "big")
+    key = ec.derive_private_key(secret, ec.SECP256R1())
+    assert jose.public_jwk(key)["x"] == jwk["x"]
+    return key
+
+
+def _salts() -> Callable[[], bytes]:
+    counter = itertools.count()
+    return lambda: hashlib.sha256(b"vector-salt-%d" % next(counter)).digest()[:16]
+
+
+@pytest.fixture(scope="module")
+def settings() -> dict[str, Any]:
+    if not (VECTORS / "tests" / "testcases" / "settings.yml").is_file():
+        pytest.skip(MISSING)
+    return _load(VECTORS / "tests" / "testcases" / "settings.yml")
+
+
+Claims = dict[str, Any]
+
+
+def _run(
+    case: dict[str, Any], settings: dict[str, Any], *, disclose_all: bool
+) -> tuple[Claims, Claims, Claims]:
+    """Issue, select, bind and verify; returns (verified claims, issued plain claims, header)."""
+    keys = settings["key_settings"]
+    issuer_jwk, holder = keys["issuer_keys"][0], keys["holder_key"]
+    marked: set[ClaimPath] = set()
+    claims = {"iss": settings["identifiers"]["issuer"], **_unwrap(case["user_claims"], (), marked)}
+    bound = bool(case.get("key_binding", False))
+    if bound and "cnf" not in claims:
+        claims["cnf"] = {"jwk": {k: v for k, v in holder.items() if k != "d"}}
+    disclosable = (
+        _non_sd_predicate(case["non_sd_claims"]) if "non_sd_claims" in case else marked.__contains__
+    )
+    header = {"alg": "ES256", **(case.get("extra_header_parameters") or {})}
+    issued = sd_jwt_issuance.issue(
+        claims,
+        header=header,
+        signer=jose.private_key_signer(_private_key(issuer_jwk), "ES256"),
+        disclosable=disclosable,
+        salt=_salts(),
+        decoys=3 if case.get("add_decoy_claims") else 0,
+    )
+    selection = (
+        [(name,) for name in claims]
+        if disclose_all
+        else list(_selected_paths(case["holder_disclosed_claims"]))
+    )
+    presented = sd_jwt_selection.present(issued, selection)
+    nonce, aud = settings["key_binding_nonce"], settings["identifiers"]["verifier"]
+    if bound:
+        signer = jose.private_key_signer(_private_key(holder), "ES256")
+        presented += kb_jwt.create_kb_jwt(
+            presented, signer=signer, alg="ES256", nonce=nonce, aud=aud, iat=int(NOW.timestamp())
+        )
+    parsed = sd_jwt.parse(presented, expect_kb=bound)
+    public = {k: v for k, v in issuer_jwk.items() if k != "d"}
+    verified = sd_jwt.verify(parsed, issuer_key=public, algorithms=["ES256"])
+    if bound:
+        kb_jwt.verify_kb_jwt(
+            parsed,
+            holder_jwk=kb_jwt.cnf_jwk(verified),
+            nonce=nonce,
+            aud=aud,
+            now=NOW,
+            max_age=timedelta(minutes=5),
+            max_future_skew=timedelta(minutes=1),
+            algorithms=["ES256"],
+        )
+    return verified, claims, parsed.issuer_jwt.header
+
+
+@pytest.mark.parametrize("path", TESTCASES, ids=lambda p: getattr(p, "parent", p).name)
+def test_specification_case(path: Path, settings: dict[str, Any]) -> None:
+    """SPECS §4 SDJ-1..SDJ-6 and §7.1/§7.3: the verified claims are exactly the expected ones."""
+    case = _load(path)
+    if case.get("serialization_format", "compact") == "json":
+        pytest.skip("JWS JSON serialization (RFC 9901 §8) is not implemented; compact only")
+    verified, _, header = _run(case, settings, disclose_all=False)
+    expected = dict(case["expect_verified_user_claims"])
+    expected["iss"] = settings["identifiers"]["issuer"]
+    if case.get("key_binding"):
+        holder = settings["key_settings"]["holder_key"]
+        expected["cnf"] = {"jwk": {k: v for k, v in holder.items() if k != "d"}}
+    assert verified == expected
+    assert header == {"alg": "ES256", **(case.get("extra_header_parameters") or {})}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: getattr(p, "parent", p).name)
+def test_example_round_trips_when_all_disclosed(path: Path, settings: dict[str, Any]) -> None:
+    """The RFC's example inputs: issue, disclose everything, verify; the claims come back whole."""
+    case = _load(path)
+    if case.get("serialization_format", "compact") == "json":
+        pytest.skip("JWS JSON serialization (RFC 9901 §8) is not implemented; compact only")
+    verified, claims, _ = _run(case, settings, disclose_all=True)
+    assert verified == claims
+
+
+def test_decoys_are_added_when_the_case_asks(settings: dict[str, Any]) -> None:
+    """RFC 9901 §4.2.5: decoy digests are present in the payload and ignored by the verifier."""
+    case = _load(VECTORS / "examples" / "simple_structured" / "specification.yml")
+    assert case.get("add_decoy_claims")
+    marked: set[ClaimPath] = set()
+    claims = _unwrap(case["user_claims"], (), marked)
+    payload, made = sd_jwt_issuance.make_sd_payload(
+        claims, disclosable=marked.__contains__, salt=_salts(), decoys=3
+    )
+    digests = len(payload["_sd"]) + len(payload["address"]["_sd"])
+    assert digests == len(made) + 6
+
+
+# --- The main example of the SD-JWT specification -------------------------------------------------
+# Verbatim from draft-ietf-oauth-selective-disclosure-jwt-22 §5.1, §5.2 and §A.5, the last draft
+# before RFC 9901 (whose §5 is this example; not compared byte for byte with the RFC's text).
+# Source: github.com/oauth-wg/oauth-selective-disclosure-jwt, gh-pages branch, file
+# draft-ietf-oauth-selective-disclosure-jwt.txt (29 May 2025). The document wraps lines at 72
+# columns; the join removes only those breaks.
+RFC_ISSUER_JWK = {
+    "kty": "EC",
+    "crv": "P-256",
+    "x": "b28d4MwZMjw8-00CG4xfnn9SLMVMM19SlqZpVb_uNtQ",
+    "y": "Xv5zWwuoaTgdS6hV43yI6gBwTnjukmFQQnJ_kCxzqk8",
+}
+RFC_HOLDER_JWK = {
+    "kty": "EC",
+    "crv": "P-256",
+    "x": "TCAER19Zvu3OHF4j4W4vfSVoHIP1ILilDls7vCeGemc",
+    "y": "ZxjiWWbZMQGHVWKVQ4hbSIirsVfuecCE6t4jT9F2HZQ",
+}
+RFC_KB_IAT = 1748536865
+RFC_SD_JWT = "".join(
+    (
+        "eyJhbGciOiAiRVMyNTYiLCAidHlwIjogImV4YW1wbGUrc2Qtand0In0.eyJfc2QiOiBb",
+        "IkNyUWU3UzVrcUJBSHQtbk1ZWGdjNmJkdDJTSDVhVFkxc1VfTS1QZ2tqUEkiLCAiSnpZ",
+        "akg0c3ZsaUgwUjNQeUVNZmVadTZKdDY5dTVxZWhabzdGN0VQWWxTRSIsICJQb3JGYnBL",
+        "dVZ1Nnh5bUphZ3ZrRnNGWEFiUm9jMkpHbEFVQTJCQTRvN2NJIiwgIlRHZjRvTGJnd2Q1",
+        "SlFhSHlLVlFaVTlVZEdFMHc1cnREc3JaemZVYW9tTG8iLCAiWFFfM2tQS3QxWHlYN0tB",
+        "TmtxVlI2eVoyVmE1TnJQSXZQWWJ5TXZSS0JNTSIsICJYekZyendzY002R242Q0pEYzZ2",
+        "Vks4QmtNbmZHOHZPU0tmcFBJWmRBZmRFIiwgImdiT3NJNEVkcTJ4Mkt3LXc1d1BFemFr",
+        "b2I5aFYxY1JEMEFUTjNvUUw5Sk0iLCAianN1OXlWdWx3UVFsaEZsTV8zSmx6TWFTRnpn",
+        "bGhRRzBEcGZheVF3TFVLNCJdLCAiaXNzIjogImh0dHBzOi8vaXNzdWVyLmV4YW1wbGUu",
+        "Y29tIiwgImlhdCI6IDE2ODMwMDAwMDAsICJleHAiOiAxODgzMDAwMDAwLCAic3ViIjog",
+        "InVzZXJfNDIiLCAibmF0aW9uYWxpdGllcyI6IFt7Ii4uLiI6ICJwRm5kamtaX1ZDem15",
+        "VGE2VWpsWm8zZGgta284YUlLUWM5RGxHemhhVllvIn0sIHsiLi4uIjogIjdDZjZKa1B1",
+        "ZHJ5M2xjYndIZ2VaOGtoQXYxVTFPU2xlclAwVmtCSnJXWjAifV0sICJfc2RfYWxnIjog",
+        "InNoYS0yNTYiLCAiY25mIjogeyJqd2siOiB7Imt0eSI6ICJFQyIsICJjcnYiOiAiUC0y",
+        "NTYiLCAieCI6ICJUQ0FFUjE5WnZ1M09IRjRqNFc0dmZTVm9ISVAxSUxpbERsczd2Q2VH",
+        "ZW1jIiwgInkiOiAiWnhqaVdXYlpNUUdIVldLVlE0aGJTSWlyc1ZmdWVjQ0U2dDRqVDlG",
+        "MkhaUSJ9fX0.xJUoRLl1sVRxz57ralck9kBWbzbq0soK6dQ5liBXuge3IY8vVYq2xi1t",
+        "ywYwvlRTtPIM2A-XDzyta-SaJLhexQ~WyIyR0xDNDJzS1F2ZUNmR2ZyeU5STjl3IiwgI",
+        "mdpdmVuX25hbWUiLCAiSm9obiJd~WyJlbHVWNU9nM2dTTklJOEVZbnN4QV9BIiwgImZh",
+        "bWlseV9uYW1lIiwgIkRvZSJd~WyI2SWo3dE0tYTVpVlBHYm9TNXRtdlZBIiwgImVtYWl",
+        "sIiwgImpvaG5kb2VAZXhhbXBsZS5jb20iXQ~WyJlSThaV205UW5LUHBOUGVOZW5IZGhR",
+        "IiwgInBob25lX251bWJlciIsICIrMS0yMDItNTU1LTAxMDEiXQ~WyJRZ19PNjR6cUF4Z",
+        "TQxMmExMDhpcm9BIiwgInBob25lX251bWJlcl92ZXJpZmllZCIsIHRydWVd~WyJBSngt",
+        "MDk1VlBycFR0TjRRTU9xUk9BIiwgImFkZHJlc3MiLCB7InN0cmVldF9hZGRyZXNzIjog",
+        "IjEyMyBNYWluIFN0IiwgImxvY2FsaXR5IjogIkFueXRvd24iLCAicmVnaW9uIjogIkFu",
+        "eXN0YXRlIiwgImNvdW50cnkiOiAiVVMifV0~WyJQYzMzSk0yTGNoY1VfbEhnZ3ZfdWZR",
+        "IiwgImJpcnRoZGF0ZSIsICIxOTQwLTAxLTAxIl0~WyJHMDJOU3JRZmpGWFE3SW8wOXN5",
+        "YWpBIiwgInVwZGF0ZWRfYXQiLCAxNTcwMDAwMDAwXQ~WyJsa2x4RjVqTVlsR1RQVW92T",
+        "U5JdkNBIiwgIlVTIl0~WyJuUHVvUW5rUkZxM0JJZUFtN0FuWEZBIiwgIkRFIl0~",
+    )
+)
+RFC_PRESENTATION = "".join(
+    (
+        "eyJhbGciOiAiRVMyNTYiLCAidHlwIjogImV4YW1wbGUrc2Qtand0In0.eyJfc2QiOiBb",
+        "IkNyUWU3UzVrcUJBSHQtbk1ZWGdjNmJkdDJTSDVhVFkxc1VfTS1QZ2tqUEkiLCAiSnpZ",
+        "akg0c3ZsaUgwUjNQeUVNZmVadTZKdDY5dTVxZWhabzdGN0VQWWxTRSIsICJQb3JGYnBL",
+        "dVZ1Nnh5bUphZ3ZrRnNGWEFiUm9jMkpHbEFVQTJCQTRvN2NJIiwgIlRHZjRvTGJnd2Q1",
+        "SlFhSHlLVlFaVTlVZEdFMHc1cnREc3JaemZVYW9tTG8iLCAiWFFfM2tQS3QxWHlYN0tB",
+        "TmtxVlI2eVoyVmE1TnJQSXZQWWJ5TXZSS0JNTSIsICJYekZyendzY002R242Q0pEYzZ2",
+        "Vks4QmtNbmZHOHZPU0tmcFBJWmRBZmRFIiwgImdiT3NJNEVkcTJ4Mkt3LXc1d1BFemFr",
+        "b2I5aFYxY1JEMEFUTjNvUUw5Sk0iLCAianN1OXlWdWx3UVFsaEZsTV8zSmx6TWFTRnpn",
+        "bGhRRzBEcGZheVF3TFVLNCJdLCAiaXNzIjogImh0dHBzOi8vaXNzdWVyLmV4YW1wbGUu",
+        "Y29tIiwgImlhdCI6IDE2ODMwMDAwMDAsICJleHAiOiAxODgzMDAwMDAwLCAic3ViIjog",
+        "InVzZXJfNDIiLCAibmF0aW9uYWxpdGllcyI6IFt7Ii4uLiI6ICJwRm5kamtaX1ZDem15",
+        "VGE2VWpsWm8zZGgta284YUlLUWM5RGxHemhhVllvIn0sIHsiLi4uIjogIjdDZjZKa1B1",
+        "ZHJ5M2xjYndIZ2VaOGtoQXYxVTFPU2xlclAwVmtCSnJXWjAifV0sICJfc2RfYWxnIjog",
+        "InNoYS0yNTYiLCAiY25mIjogeyJqd2siOiB7Imt0eSI6ICJFQyIsICJjcnYiOiAiUC0y",
+        "NTYiLCAieCI6ICJUQ0FFUjE5WnZ1M09IRjRqNFc0dmZTVm9ISVAxSUxpbERsczd2Q2VH",
+        "ZW1jIiwgInkiOiAiWnhqaVdXYlpNUUdIVldLVlE0aGJTSWlyc1ZmdWVjQ0U2dDRqVDlG",
+        "MkhaUSJ9fX0.xJUoRLl1sVRxz57ralck9kBWbzbq0soK6dQ5liBXuge3IY8vVYq2xi1t",
+        "ywYwvlRTtPIM2A-XDzyta-SaJLhexQ~WyJlbHVWNU9nM2dTTklJOEVZbnN4QV9BIiwgI",
+        "mZhbWlseV9uYW1lIiwgIkRvZSJd~WyJBSngtMDk1VlBycFR0TjRRTU9xUk9BIiwgImFk",
+        "ZHJlc3MiLCB7InN0cmVldF9hZGRyZXNzIjogIjEyMyBNYWluIFN0IiwgImxvY2FsaXR5",
+        "IjogIkFueXRvd24iLCAicmVnaW9uIjogIkFueXN0YXRlIiwgImNvdW50cnkiOiAiVVMi",
+        "fV0~WyIyR0xDNDJzS1F2ZUNmR2ZyeU5STjl3IiwgImdpdmVuX25hbWUiLCAiSm9obiJd",
+        "~WyJsa2x4RjVqTVlsR1RQVW92TU5JdkNBIiwgIlVTIl0~eyJhbGciOiAiRVMyNTYiLCA",
+        "idHlwIjogImtiK2p3dCJ9.eyJub25jZSI6ICIxMjM0NTY3ODkwIiwgImF1ZCI6ICJodH",
+        "RwczovL3ZlcmlmaWVyLmV4YW1wbGUub3JnIiwgImlhdCI6IDE3NDg1MzY4NjUsICJzZF",
+        "9oYXNoIjogImZNVjA1dnVNQVJzM3VHMERnMEJZZF83bVFSOUVHQmtSb2YwY1RaeXVxWE",
+        "UifQ.76YniH11s4EDLnqNXKzYtIU1yXEBNzY8wfTd1QkpKzcJ0JY_KXbURL8qQBJA7xp",
+        "ZiA8vXYrlpPpd4yfHJTfhQA",
+    )
+)
+RFC_PROCESSED = {
+    "iss": "https://issuer.example.com",
+    "iat": 1683000000,
+    "exp": 1883000000,
+    "sub": "user_42",
+    "nationalities": ["US"],
+    "cnf": {"jwk": RFC_HOLDER_JWK},
+    "family_name": "Doe",
+    "address": {
+        "street_address": "123 Main St",
+        "locality": "Anytown",
+        "region": "Anystate",
+        "country": "US",
+    },
+    "given_name": "John",
+}
+
+
+def _verify_rfc_kb(parsed: sd_jwt.SdJwt, claims: dict[str, Any]) -> dict[str, Any]:
+    return kb_jwt.verify_kb_jwt(
+        parsed,
+        holder_jwk=kb_jwt.cnf_jwk(claims),
+        nonce="1234567890",
+        aud="https://verifier.example.org",
+        now=datetime.fromtimestamp(RFC_KB_IAT, UTC),
+        max_age=timedelta(minutes=5),
+        max_future_skew=timedelta(seconds=0),
+        algorithms=["ES256"],
+    )
+
+
+def test_rfc_example_presentation_verifies() -> None:
+    """RFC 9901 §5.2: the SD-JWT+KB verifies and yields the document's Processed Payload."""
+    parsed = sd_jwt.parse(RFC_PRESENTATION, expect_kb=True)
+    claims = sd_jwt.verify(parsed, issuer_key=RFC_ISSUER_JWK, algorithms=["ES256"])
+    assert claims == RFC_PROCESSED
+    assert list(claims) == list(RFC_PROCESSED)  # plain claims first, then disclosed ones
+    kb = _verify_rfc_kb(parsed, claims)
+    assert kb["sd_hash"] == "fMV05vuMARs3uG0Dg0BYd_7mQR9EGBkRof0cTZyuqXE"
+
+
+def test_rfc_example_issued_sd_jwt_discloses_everything() -> None:
+    """RFC 9901 §5.1: all ten Disclosures process back into the input claims."""
+    parsed = sd_jwt.parse(RFC_SD_JWT, expect_kb=False)
+    claims = sd_jwt.verify(parsed, issuer_key=RFC_ISSUER_JWK, algorithms=["ES256"])
+    assert len(parsed.disclosures) == 10
+    assert claims["nationalities"] == ["US", "DE"]
+    assert claims["phone_number_verified"] is True and claims["updated_at"] == 1570000000
+    assert claims["address"] == RFC_PROCESSED["address"]
+
+
+def test_holder_selection_matches_the_rfc_presentation() -> None:
+    """RFC 9901 §7.2: selecting the §5.2 claims picks exactly the §5.2 Disclosures."""
+    chosen = sd_jwt_selection.select(
+        sd_jwt.parse(RFC_SD_JWT, expect_kb=False),
+        ["given_name", "family_name", "address", "nationalities.0"],
+    )
+    presented = sd_jwt.parse(RFC_PRESENTATION, expect_kb=True)
+    assert sorted(chosen) == sorted(d.raw for d in presented.disclosures)
+
+
+def test_rfc_example_with_reordered_disclosures_fails_sd_hash() -> None:
+    """SPECS §8 item 78: reordering the presented Disclosures breaks ``sd_hash`` (§7.3 step 5.7)."""
+    head, *disclosures, kb = RFC_PRESENTATION.split("~")
+    reordered = "~".join([head, *reversed(disclosures), kb])
+    parsed = sd_jwt.parse(reordered, expect_kb=True)
+    claims = sd_jwt.verify(parsed, issuer_key=RFC_ISSUER_JWK, algorithms=["ES256"])
+    assert claims == RFC_PROCESSED  # the claims alone cannot tell
+    with pytest.raises(InvalidCredential) as caught:
+        _verify_rfc_kb(parsed, claims)
+    assert caught.value.code == "kb_jwt_sd_hash_mismatch"

@@ -1,0 +1,73 @@
+"""Strict JSON (RFC 8259) for untrusted input.
+
+The standard library parser accepts duplicate member names (the last one wins), NaN and Infinity,
+and deep nesting that ends in RecursionError. SD-JWT (RFC 9901 §7.1, §9.7) and JWS (RFC 7515 §4)
+require rejecting duplicate names, so every parse of wire data goes through ``loads`` here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from verifier.errors import InvalidCredential
+
+MAX_DEPTH = 32
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in result:
+            raise InvalidCredential("json_duplicate_key", "JSON object has a duplicate member name")
+        result[name] = value
+    return result
+
+
+def _reject_constant(_: str) -> Any:
+    raise InvalidCredential("json_malformed", "JSON contains NaN or Infinity")
+
+
+def _check_depth(value: Any, max_depth: int) -> None:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > max_depth:
+                raise InvalidCredential(
+                    "json_too_deep", f"JSON nests deeper than {max_depth} levels"
+                )
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+
+
+def loads(data: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
+    """Parse JSON text, rejecting duplicate names, NaN/Infinity, bad UTF-8 and deep nesting."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidCredential("json_malformed", "JSON is not valid UTF-8") from None
+    try:
+        value = json.loads(
+            data, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+        )
+    except RecursionError:
+        raise InvalidCredential("json_too_deep", "JSON nests too deeply") from None
+    except ValueError:
+        raise InvalidCredential("json_malformed", "input is not valid JSON") from None
+    _check_depth(value, max_depth)
+    return value
+
+
+def loads_object(data: str | bytes, *, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
+    """Parse JSON that must be an object."""
+    value = loads(data, max_depth=max_depth)
+    if not isinstance(value, dict):
+        raise InvalidCredential("json_not_object", "JSON value is not an object")
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON with UTF-8 kept as is, as used in JWS payloads and disclosures."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
