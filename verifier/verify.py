@@ -44,9 +44,11 @@ def detect_format(text: str) -> str:
         raise InvalidCredential("input_too_large", "input exceeds the size limit")
     if "~" in text:
         return "dc+sd-jwt"
-    header = jose.parse_compact(text, code="format_unknown").header
-    typ = header.get("typ")
-    return "vc+jwt" if isinstance(typ, str) and typ.lower().endswith("vc+jwt") else "jwt_vc_json"
+    typ = jose.parse_compact(text, code="format_unknown").header.get("typ")
+    typ = typ.lower() if isinstance(typ, str) else ""
+    if typ.endswith("sd-jwt"):
+        return "dc+sd-jwt"  # an issuer JWT without its ``~``: the SD-JWT parser says so
+    return "vc+jwt" if typ.endswith("vc+jwt") else "jwt_vc_json"
 
 
 def verify(
