@@ -130,7 +130,9 @@ def run(data_dir: Path, now: datetime) -> int:
     _show(revoked)
 
     _step(9, "The same diploma as a W3C VCDM 2.0 credential (European Learning Model, vc+jwt)")
-    w3c = sign_vcdm("vc+jwt", claims, keys=keys, issuer=keys.issuer, holder_jwk=None, now=now)
+    w3c = sign_vcdm(
+        "vc+jwt", "diploma", claims, keys=keys, issuer=keys.issuer, holder_jwk=None, now=now
+    )
     no_binding = Policy(require_holder_binding=False, nonce=None, audience=None)
     _show(verify(w3c, trust=trust, policy=no_binding, now=now))
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from schemas.elm import (
+from schemas.elm_claims import (
     VCDM2_CONTEXT,
     check_envelope,
     check_status,

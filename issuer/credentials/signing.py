@@ -106,6 +106,7 @@ def did_jwk(jwk: Mapping[str, Any]) -> str:
 
 def sign_vcdm(
     fmt: str,
+    type_name: str,
     claims: Mapping[str, Any],
     *,
     keys: KeyStore,
@@ -113,10 +114,11 @@ def sign_vcdm(
     holder_jwk: Mapping[str, Any] | None,
     now: datetime,
 ) -> str:
-    """A ``vc+jwt`` (VCDM 2.0) or ``jwt_vc_json`` (VCDM 1.1) credential in the ELM shape."""
+    """A ``vc+jwt`` (VCDM 2.0) or ``jwt_vc_json`` (VCDM 1.1) credential of ``type_name`` (ELM)."""
     key = keys.signing_key("issuer")
     build = elm.elm_credential if fmt == "vc+jwt" else elm.elm_credential_v11
     document = build(
+        type_name,
         dict(claims),
         issuer=issuer,
         credential_id=f"urn:uuid:{uuid.uuid4()}",
