@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from keys.pki import status_list_base
 from keys.store import KeyStore
 from verifier import token_status_list
 from verifier.token_status_list import StatusReference
@@ -43,7 +44,7 @@ class FileStatusRegistry:
 
     def __init__(self, data_dir: Path, issuer: str) -> None:
         self.path = Path(data_dir) / "status" / "list-1.json"
-        self.uri = f"{issuer}/status/1"
+        self.uri = f"{status_list_base(issuer)}/1"
 
     @contextmanager
     def _locked(self) -> Iterator[dict[str, Any]]:

@@ -113,17 +113,23 @@ def build_root(key: ec.EllipticCurvePrivateKey, *, now: datetime) -> x509.Certif
     )
 
 
+def status_list_base(issuer: str) -> str:
+    """The URI under which the issuer's status lists live (``{issuer}/status/<n>``)."""
+    return issuer.rstrip("/") + "/status"
+
+
 def leaf_names(purpose: Purpose, *, issuer: str, verifier_host: str) -> list[x509.GeneralName]:
     """The subjectAltName entries of a leaf for ``purpose`` (SD-JWT VC §3.5, OpenID4VP §5.9.3)."""
     if purpose == "verifier_request":
         if not is_dns_name(verifier_host):
             raise ValueError("verifier host must be a DNS name")
         return [x509.DNSName(verifier_host)]
-    uri = x509.UniformResourceIdentifier(issuer)
     if purpose == "issuer":
-        return [uri, x509.DNSName(issuer_host(issuer))]
+        return [x509.UniformResourceIdentifier(issuer), x509.DNSName(issuer_host(issuer))]
+    # A status-list signer names the status path only, never the issuer: it cannot sign
+    # credentials, and an issuer key cannot sign status lists (x509_trust purpose checks).
     issuer_host(issuer)
-    return [uri]
+    return [x509.UniformResourceIdentifier(status_list_base(issuer))]
 
 
 def build_leaf(

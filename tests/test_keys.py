@@ -104,9 +104,18 @@ def test_every_leaf_chains_to_the_root(store: FileKeyStore, purpose: str) -> Non
 
 
 def test_leaf_names_follow_their_purpose(store: FileKeyStore) -> None:
-    """SD-JWT VC §3.5: issuer and status-list leaves name the issuer identifier."""
-    for purpose in ("issuer", "status_list"):
-        x509_trust.check_issuer_name(_leaf(store, purpose), ISSUER)
+    """SD-JWT VC §3.5: the issuer leaf names the issuer; the status-list leaf names only the
+    status path, so neither key can stand in for the other (purpose separation)."""
+    x509_trust.check_issuer_name(_leaf(store), ISSUER)
+    x509_trust.check_status_list_signer(
+        _leaf(store, "status_list"), f"{ISSUER}/status/1", iss=ISSUER
+    )
+    with pytest.raises(InvalidCredential) as as_issuer:
+        x509_trust.check_issuer_name(_leaf(store, "status_list"), ISSUER)
+    assert as_issuer.value.code == "x5c_issuer_mismatch"
+    with pytest.raises(InvalidCredential) as as_status:
+        x509_trust.check_status_list_signer(_leaf(store), f"{ISSUER}/status/1", iss=ISSUER)
+    assert as_status.value.code == "x5c_status_list_mismatch"
     issuer_san = _leaf(store).extensions.get_extension_for_class(x509.SubjectAlternativeName)
     assert issuer_san.value.get_values_for_type(x509.DNSName) == ["issuer.duo.test"]
     request_san = _leaf(store, "verifier_request").extensions.get_extension_for_class(

@@ -8,6 +8,7 @@ bundle vouches for, and that a retired key keeps verifying what it signed), DESI
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -117,6 +118,48 @@ def test_malformed_x5c_is_rejected(duo: Duo, credential: str, x5c: Any) -> None:
         header["x5c"] = x5c
 
     expect(duo.verify(duo.resign(credential, set_x5c)), "invalid", "issuer_trust", "x5c_malformed")
+
+
+def _damaged_leaf(duo: Duo, where: str) -> str:
+    """DUO's leaf with one DER byte changed so that ``cryptography`` fails late, not on load."""
+    der = bytearray(base64.b64decode(_published(duo)["x5c"][0]))
+    if where == "version":
+        assert der[8:13] == bytes.fromhex("a003020102")
+        der[12] = 5  # X.509 version 6: load raises InvalidVersion
+    else:
+        name = x509.load_der_x509_certificate(bytes(der)).issuer.public_bytes()
+        at = bytes(der).index(name) + 11
+        assert der[at] == 0x13  # countryName's PrintableString, made a BIT STRING
+        der[at] = 0x03  # parsed only when the issuer name is read: TypeError
+    return base64.b64encode(bytes(der)).decode()
+
+
+@pytest.mark.parametrize(
+    ("where", "anchored", "code"),
+    [
+        ("version", True, "x5c_malformed"),
+        ("issuer_name", True, "x5c_malformed"),
+        ("version", False, "x5c_malformed"),
+        ("issuer_name", False, None),  # without anchors the leaf only names a published key
+    ],
+)
+def test_damaged_certificate_is_malformed_not_a_crash(
+    duo: Duo, credential: str, where: str, anchored: bool, code: str | None
+) -> None:
+    """SPECS §8 item 62: what ``cryptography`` raises for a damaged x5c becomes a rejection,
+    both on the anchor path and when the leaf is matched against published keys."""
+    damaged = _damaged_leaf(duo, where)
+
+    def set_x5c(header: dict[str, Any], _: dict[str, Any]) -> None:
+        header["x5c"] = [damaged]
+        header.pop("kid")
+
+    trust = duo.trust if anchored else TrustStore(issuer_jwks=duo.trust.issuer_jwks)
+    verdict = duo.verify(duo.resign(credential, set_x5c), trust=trust)
+    if code is None:
+        expect_valid(verdict)
+    else:
+        expect(verdict, "invalid", "issuer_trust", code)
 
 
 def test_without_x5c_the_published_kid_decides(duo: Duo, credential: str) -> None:
@@ -242,6 +285,7 @@ def _bundle_cases(duo: Duo) -> list[Any]:
         changed(issuer_metadata={**metadata, "issuer": 7}),
         changed(issuer_metadata={**metadata, "jwks": {"keys": ["jwk"]}}),
         changed(type_metadata={"vct": {"not": "text"}}),
+        changed(type_metadata={"vct": json.loads('"\\ud800"')}),  # a lone surrogate
         changed(status_lists=["token"]),
     ]
 
@@ -387,3 +431,38 @@ def test_expired_leaf_of_a_vc_jwt_verifies_while_published(duo: Duo) -> None:
     anchors_only = TrustStore.from_anchors(duo.bundle["anchors"])
     verdict = duo.verify(text, policy(), trust=anchors_only, now=LATER)
     expect(verdict, "invalid", "issuer_trust", "x5c_expired")
+
+
+def test_status_list_key_cannot_sign_credentials(duo: Duo) -> None:
+    """Purpose separation: a credential signed with the status-list key and its x5c is rejected,
+    although the key chains to DUO's root (SPECS item 62)."""
+
+    def status_signer(header: dict[str, Any], payload: dict[str, Any]) -> None:
+        header.update(duo.header("status_list"))
+
+    forged = duo.resign(duo.issue(), status_signer, purpose="status_list")
+    expect(duo.verify(forged), "invalid", "issuer_trust", "x5c_issuer_mismatch")
+
+
+def test_issuer_key_cannot_sign_status_lists(duo: Duo) -> None:
+    """Purpose separation: a status list signed by the issuer key is not accepted; the status is
+    then undetermined (SPECS item 80), never valid."""
+
+    def issuer_signer(header: dict[str, Any], payload: dict[str, Any]) -> None:
+        header.update({k: v for k, v in duo.header().items() if k != "typ"})
+
+    forged_list = duo.resign(duo.status_token(), issuer_signer, purpose="issuer")
+    verdict = duo.verify(duo.issue(status="valid"), trust=duo.with_status_list(forged_list))
+    expect(verdict, "undetermined", "status", "x5c_status_list_mismatch")
+
+
+@pytest.mark.parametrize("fmt", ["vc+jwt", "jwt_vc_json"])
+def test_vcdm_credentials_outlive_their_certificate(duo: Duo, fmt: str) -> None:
+    """A VCDM diploma verifies after its leaf certificate expired, dated by iat (vc+jwt) or by
+    nbf, the issuanceDate (jwt_vc_json, which has no iat)."""
+    later = NOW + timedelta(days=4 * 366)
+    verdict = duo.verify(duo.issue_vcdm(fmt), now=later)
+    assert verdict.outcome == "valid", verdict.failed_codes
+    pinned_only = TrustStore(anchors=duo.trust.anchors)  # key not published: expiry is final
+    expect(duo.verify(duo.issue_vcdm(fmt), trust=pinned_only, now=later), "invalid",
+           "issuer_trust", "x5c_expired")

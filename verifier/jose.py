@@ -43,9 +43,14 @@ def b64url_decode(text: str, code: str = "malformed_base64") -> bytes:
     if not isinstance(text, str) or not _B64URL.match(text) or len(text) % 4 == 1:
         raise InvalidCredential(code, "value is not unpadded base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         raise InvalidCredential(code, "value is not unpadded base64url") from None
+    if b64url_encode(data) != text:
+        # Unused low bits set: another spelling of the same bytes. Refused, so that one JWS or
+        # presentation has exactly one text (replay tracking keys on it).
+        raise InvalidCredential(code, "value is not canonical base64url")
+    return data
 
 
 @dataclass(frozen=True)

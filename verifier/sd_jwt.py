@@ -74,9 +74,7 @@ def parse(compact: Any, *, expect_kb: bool) -> SdJwt:
     return SdJwt(issuer_jwt, disclosures, kb_jwt, sd_alg, compact)
 
 
-def verify(
-    sd_jwt: SdJwt, *, issuer_key: Any, algorithms: Iterable[str]
-) -> dict[str, Any]:
+def verify(sd_jwt: SdJwt, *, issuer_key: Any, algorithms: Iterable[str]) -> dict[str, Any]:
     """§7.1 for a known issuer key: signature (never ``none``), then Disclosure processing.
 
     ``issuer_key`` is a public key object or public JWK. Raises ``sd_jwt_signature_invalid``

@@ -37,12 +37,12 @@ def _parse(text: str, policy: Policy) -> sd_jwt.SdJwt:
     return parsed
 
 
-def signed_at(payload: Mapping[str, Any]) -> datetime | None:
-    """``iat`` as a time, or None when absent, not a number or beyond what a datetime holds.
+def signed_at(payload: Mapping[str, Any], claim: str = "iat") -> datetime | None:
+    """``iat`` (or ``claim``) as a time; None when absent, not a number or out of range.
 
     Read before the signature is checked, so any input must give an answer, never an exception.
     """
-    iat = payload.get("iat")
+    iat = payload.get(claim)
     if isinstance(iat, int | float) and not isinstance(iat, bool):
         try:
             return datetime.fromtimestamp(iat, UTC)

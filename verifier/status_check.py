@@ -68,7 +68,9 @@ def check_token_status(
         status_list = tsl.verify_status_list_token(
             fetched.body,
             uri=reference.uri,
-            resolve_key=lambda header, _: trust.issuer_key(header, iss, now=now, signed_at=None),
+            resolve_key=lambda header, _: trust.status_list_key(
+                header, iss, uri=reference.uri, now=now
+            ),
             now=now,
             algorithms=policy.algorithms,
             content_type=fetched.content_type,
@@ -102,23 +104,36 @@ def check_bitstring_status(
         if isinstance(raw, dict) and raw.get("type") != bsl.ENTRY_TYPE:
             continue  # VC-JOSE-COSE §5.4: unknown status types are ignored
         entry = bsl.check_status_entry(raw)
-        try:
-            fetched = source(entry.list_credential)
-        except VerificationIncomplete:
-            raise bsl.retrieval_failed() from None
-        try:
-            document = verify_vc_jwt(
-                fetched.body,
-                resolve_key=lambda head, iss: trust.issuer_key(head, iss, now=now, signed_at=None),
-                now=now,
-                algorithms=policy.algorithms,
-            ).credential
-            bitstring = bsl.check_status_list_credential(
-                document, purpose=entry.purpose, list_url=entry.list_credential
-            )
-        except InvalidCredential as error:
-            raise _list_not_acceptable(error) from None
-        _judge_bitstring(bsl.read_status(entry, bitstring), policy)
+        _judge_bitstring(_entry_status(entry, trust, source, policy, now), policy)
+
+
+def _entry_status(
+    entry: bsl.BitstringStatusEntry,
+    trust: TrustStore,
+    source: StatusSource,
+    policy: Policy,
+    now: datetime,
+) -> bsl.BitstringStatus:
+    """Fetch, verify and read one entry's list; a list that fails leaves the status undetermined,
+    while an index outside the list is a definite no (RANGE_ERROR)."""
+    url = entry.list_credential
+    try:
+        fetched = source(url)
+    except VerificationIncomplete:
+        raise bsl.retrieval_failed() from None
+    try:
+        document = verify_vc_jwt(
+            fetched.body,
+            resolve_key=lambda head, iss: trust.status_list_key(head, iss, uri=url, now=now),
+            now=now,
+            algorithms=policy.algorithms,
+        ).credential
+        bitstring = bsl.check_status_list_credential(document, purpose=entry.purpose, list_url=url)
+        return bsl.read_status(entry, bitstring)
+    except InvalidCredential as error:
+        if error.code == "RANGE_ERROR":
+            raise
+        raise _list_not_acceptable(error) from None
 
 
 def _judge_bitstring(status: bsl.BitstringStatus, policy: Policy) -> None:

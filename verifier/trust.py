@@ -109,6 +109,24 @@ class TrustStore:
             # SPECS §8 item 62: a damaged certificate is a rejection, never a crash.
             raise InvalidCredential("x5c_malformed", "x5c certificate cannot be parsed") from None
 
+    def status_list_key(
+        self, header: Mapping[str, Any], iss: str, *, uri: str, now: datetime
+    ) -> Any:
+        """The key of a status list token for ``uri``, from a credential of ``iss``.
+
+        With anchors and ``x5c``, the leaf must be certified for status lists under ``uri``
+        (x509_trust.check_status_list_signer), so a status-list key can never pass as an issuer
+        key nor the reverse; otherwise the issuer's own published or pinned keys are used.
+        """
+        if not (self.anchors and "x5c" in header):
+            return self.issuer_key(header, iss, now=now, signed_at=None)
+        try:
+            leaf = x509_trust.validate_chain(header["x5c"], self.anchors, now=now)
+            x509_trust.check_status_list_signer(leaf, uri, iss=iss)
+            return x509_trust.leaf_public_key(leaf)
+        except _CERTIFICATE_FAULTS:
+            raise InvalidCredential("x5c_malformed", "x5c certificate cannot be parsed") from None
+
     def _issuer_key(
         self, header: Mapping[str, Any], iss: Any, *, now: datetime, signed_at: datetime | None
     ) -> Any:
@@ -165,6 +183,8 @@ def _str_map(value: Any) -> dict[str, str]:
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
         raise ValueError("expected a string map")
+    for text in (*value, *value.values()):
+        text.encode("utf-8")  # JSON "\ud800" gives a lone surrogate: not text (ValueError)
     return dict(value)
 
 

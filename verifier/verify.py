@@ -51,7 +51,7 @@ _VCDM_CHECKS = ("format", "issuer_trust", "signature", "validity_period")
 
 def detect_format(text: str) -> str:
     """``dc+sd-jwt``, ``vc+jwt`` or ``jwt_vc_json``; raises for input that is none of them."""
-    if len(text) > MAX_INPUT_BYTES:
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
         raise InvalidCredential("input_too_large", "input exceeds the size limit")
     if "~" in text:
         return "dc+sd-jwt"
@@ -89,7 +89,9 @@ def _verify_jws_vc(
     verifier = verify_vc_jwt if fmt == "vc+jwt" else verify_jwt_vc_json
 
     def resolve(header: dict[str, Any], iss: str) -> Any:
-        at = signed_at(jose.parse_compact(text).payload)
+        payload = jose.parse_compact(text).payload
+        # jwt_vc_json carries no iat: its nbf (issuanceDate) dates the signature.
+        at = signed_at(payload) or signed_at(payload, "nbf")
         return trust.issuer_key(header, iss, now=now, signed_at=at)
 
     return verifier(text, resolve_key=resolve, now=now, algorithms=policy.algorithms)

@@ -189,10 +189,7 @@ def check_issuer_name(cert: x509.Certificate, iss: str) -> None:
     Accepted: ``iss`` equals a uniformResourceIdentifier SAN, or ``iss`` is an https URL whose
     host equals a dNSName SAN (compared without case, RFC 4343).
     """
-    try:
-        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        names = x509.SubjectAlternativeName([])
+    names = _san(cert)
     if isinstance(iss, str):
         if iss in names.get_values_for_type(x509.UniformResourceIdentifier):
             return
@@ -201,6 +198,29 @@ def check_issuer_name(cert: x509.Certificate, iss: str) -> None:
         if host is not None and host in dns:
             return
     raise InvalidCredential("x5c_issuer_mismatch", "x5c leaf does not name the issuer")
+
+
+def _san(cert: x509.Certificate) -> x509.SubjectAlternativeName:
+    try:
+        return cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return x509.SubjectAlternativeName([])
+
+
+def check_status_list_signer(cert: x509.Certificate, uri: str, *, iss: str) -> None:
+    """The leaf is certified for the status list at ``uri`` and is not an issuer leaf of ``iss``.
+
+    A uniformResourceIdentifier SAN must be a path prefix of ``uri`` (DUO: ``{issuer}/status``
+    for ``{issuer}/status/1``) and the leaf must not name ``iss`` (check_issuer_name), so the
+    two purposes never stand in for each other; else ``x5c_status_list_mismatch``.
+    """
+    names = _san(cert).get_values_for_type(x509.UniformResourceIdentifier)
+    if any(uri.startswith(name.rstrip("/") + "/") for name in names):
+        try:
+            check_issuer_name(cert, iss)
+        except InvalidCredential:
+            return
+    raise InvalidCredential("x5c_status_list_mismatch", "x5c leaf is not a status list signer")
 
 
 def x509_hash(cert: x509.Certificate) -> str:

@@ -6,6 +6,7 @@ Exit status: 0 valid, 1 invalid, 2 undetermined, 64 usage error.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -81,10 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         require_holder_binding=args.require_holder_binding, nonce=args.nonce, audience=args.aud
     )
     verdict = verify(text, trust=trust, policy=policy, now=now)
-    if args.json:
-        print(json.dumps(verdict.as_json(), ensure_ascii=False))
-    else:
-        _print_text(verdict)
+    try:
+        if args.json:
+            print(json.dumps(verdict.as_json(), ensure_ascii=False))
+        else:
+            _print_text(verdict)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. piped into `head`: the verdict still sets the exit status
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_CODES[verdict.outcome]
 
 
