@@ -27,16 +27,6 @@ def _published_jwk(record: KeyRecord) -> dict[str, Any]:
     }
 
 
-def _history_row(record: KeyRecord) -> dict[str, Any]:
-    return {
-        "purpose": record.purpose,
-        "kid": record.kid,
-        "alg": record.alg,
-        "not_before": record.not_before,
-        "retired_at": record.retired_at,
-    }
-
-
 def export_bundle(
     keys: FileKeyStore, registry: FileStatusRegistry | None, *, now: datetime
 ) -> dict[str, Any]:
@@ -54,7 +44,7 @@ def export_bundle(
             "jwks": {"keys": [_published_jwk(r) for r in history]},
         },
         "key_history": [
-            _history_row(r) for p in ("issuer", "status_list") for r in keys.history(p)
+            r.history_row() for p in ("issuer", "status_list") for r in keys.history(p)
         ],
         "type_metadata": {
             loader.vct_for(name, issuer): loader.type_metadata_document(name, issuer).decode(

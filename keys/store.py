@@ -28,6 +28,16 @@ class KeyRecord:
     not_before: str  # ISO 8601 UTC
     retired_at: str | None  # ISO 8601 UTC, None while current
 
+    def history_row(self) -> dict[str, Any]:
+        """The public, JSON-ready summary shown by ``keys list`` and in the trust bundle."""
+        return {
+            "purpose": self.purpose,
+            "kid": self.kid,
+            "alg": self.alg,
+            "not_before": self.not_before,
+            "retired_at": self.retired_at,
+        }
+
 
 class SigningKey(Protocol):
     """A usable private key; ``record`` describes its public half."""

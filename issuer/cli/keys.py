@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from keys.file_store import FileKeyStore, KeyStoreError, init_store
-from keys.store import PURPOSES, KeyRecord
+from keys.store import PURPOSES
 
 DEFAULT_ISSUER = "https://issuer.duo.test"
 DEFAULT_VERIFIER_HOST = "verifier.duo.test"
@@ -108,20 +108,10 @@ def _rotate(args: argparse.Namespace) -> None:
     print(f"{args.purpose}: current kid {new.kid}")
 
 
-def _row(record: KeyRecord) -> dict[str, Any]:
-    return {
-        "purpose": record.purpose,
-        "kid": record.kid,
-        "alg": record.alg,
-        "not_before": record.not_before,
-        "retired_at": record.retired_at,
-    }
-
-
 def _list(args: argparse.Namespace) -> None:
     directory = data_dir(args)
     store = FileKeyStore.open(directory)
-    rows = [_row(record) for purpose in PURPOSES for record in store.history(purpose)]
+    rows = [record.history_row() for purpose in PURPOSES for record in store.history(purpose)]
     if args.json:
         _print_json({"data_dir": str(directory), "issuer": store.issuer, "keys": rows})
         return
