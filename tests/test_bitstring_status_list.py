@@ -1,10 +1,9 @@
 """W3C Bitstring Status List v1.0 (Recommendation, 15 May 2025): vectors, bit order, error codes.
 
-Spec examples are quoted verbatim from https://www.w3.org/TR/2025/REC-vc-bitstring-status-list-20250515/
-(file transitions/2025/REC/index.html, commit 74fcae11e5b389aa44d1b7d3f84ee079eaa169a4 of
-github.com/w3c/vc-bitstring-status-list): Example 1 (the entries) and Example 3 (the list
-credential). Its encodedList expands to 16,384 zero bytes, so it has no set bit; the bit order is
-checked with bitstrings built by hand below. W3C Software and Document License.
+The spec's Example 1 (a credential with two entries) and Example 3 (the list credential) are read
+from tests/vectors/w3c-vc-bitstring-status-list/ (kept verbatim; provenance in
+tests/vectors/README.md). Example 3's encodedList expands to 16,384 zero bytes, so it has no set
+bit; the bit order is checked with bitstrings built by hand below.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vectors_loader import json_document
 
 from verifier import jose
 from verifier.bitstring_status_list import (
@@ -36,39 +36,13 @@ from verifier.bitstring_status_list import (
 )
 from verifier.errors import InvalidCredential, VerificationIncomplete
 
+BSL = "w3c-vc-bitstring-status-list"
 # Example 1: "Example StatusListCredential using simple entries" (its credentialStatus array).
-EXAMPLE_1_ENTRIES = [
-    {
-        "id": "https://example.com/credentials/status/3#94567",
-        "type": "BitstringStatusListEntry",
-        "statusPurpose": "revocation",
-        "statusListIndex": "94567",
-        "statusListCredential": "https://example.com/credentials/status/3",
-    },
-    {
-        "id": "https://example.com/credentials/status/4#23452",
-        "type": "BitstringStatusListEntry",
-        "statusPurpose": "suspension",
-        "statusListIndex": "23452",
-        "statusListCredential": "https://example.com/credentials/status/4",
-    },
-]
+EXAMPLE_1_ENTRIES: list[dict[str, Any]] = json_document(f"{BSL}/example-1.json")["credentialStatus"]
 
 # Example 3: "Example BitstringStatusListCredential".
-EXAMPLE_3_LIST = {
-    "@context": ["https://www.w3.org/ns/credentials/v2"],
-    "id": "https://example.com/credentials/status/3",
-    "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-    "issuer": "did:example:12345",
-    "validFrom": "2021-04-05T14:27:40Z",
-    "credentialSubject": {
-        "id": "https://example.com/status/3#list",
-        "type": "BitstringStatusList",
-        "statusPurpose": "revocation",
-        "encodedList": "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA",
-    },
-}
-EXAMPLE_3_URL = "https://example.com/credentials/status/3"
+EXAMPLE_3_LIST: dict[str, Any] = json_document(f"{BSL}/example-3.json")
+EXAMPLE_3_URL: str = EXAMPLE_3_LIST["id"]
 LIST_URL = "https://issuer.duo.test/status/bsl/1"
 
 
@@ -121,7 +95,7 @@ def test_spec_example_entries_parse() -> None:
 
 def test_spec_example_last_index_and_beyond() -> None:
     """SPECS §8 item 86: index 131,071 is the last entry; 131,072 is a RANGE_ERROR."""
-    bitstring = decode_bitstring(EXAMPLE_3_LIST["credentialSubject"]["encodedList"])  # type: ignore[index]
+    bitstring = decode_bitstring(EXAMPLE_3_LIST["credentialSubject"]["encodedList"])
     assert bitstring.get(MIN_ENTRIES - 1) == 0
     with pytest.raises(InvalidCredential) as excinfo:
         bitstring.get(MIN_ENTRIES)

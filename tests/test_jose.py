@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from vectors_loader import joined, json_document
 
 from verifier import jose, strict_json
 from verifier.errors import InvalidCredential
 
-# RFC 7638 §3.1: the example RSA key and its SHA-256 thumbprint (verbatim from the RFC).
-RFC7638_JWK = {
-    "kty": "RSA",
-    "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_"
-    "BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_"
-    "FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4"
-    "vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
-    "e": "AQAB",
-    "alg": "RS256",
-    "kid": "2011-04-29",
-}
-RFC7638_THUMBPRINT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+# RFC 7638 §3.1: the example RSA key and its SHA-256 thumbprint (tests/vectors/rfc7638/).
+RFC7638_JWK = json_document("rfc7638/section-3.1-jwk.json")
+RFC7638_THUMBPRINT = joined("rfc7638/section-3.1-thumbprint.txt")
 
 
 def test_rfc7638_thumbprint_vector() -> None:

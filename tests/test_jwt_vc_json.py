@@ -1,7 +1,8 @@
 """OpenID4VCI A.1.1 ``jwt_vc_json``: the VCDM 1.1 JWT encoding (verifier.jwt_vc_json).
 
-SPECS §6 JWTVC. The VCDM 1.1 examples below are kept verbatim; their published signatures use keys
-we do not have, so each is signed here with a key made at run time.
+SPECS §6 JWTVC. The VCDM 1.1 examples are read from tests/vectors/w3c-vc-data-model-1.1/ (kept
+verbatim; provenance in tests/vectors/README.md); their published signatures use keys we do not
+have, so each is signed here with a key made at run time.
 """
 
 from __future__ import annotations
@@ -18,130 +19,23 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from vectors_loader import json_document, read_text
 
 from verifier import jose, jwt_vc_json, strict_json, vc_jose, vcdm
 from verifier.errors import DuoError, InvalidCredential
 
-# W3C VCDM 1.1, Recommendation 3 March 2022, §4.7 Example 12 "Usage of the expirationDate property"
-# (the "Credential" tab). Text from github.com/w3c/vc-data-model REC/2022-03-03/index.html at commit
-# 17329f486737cdbc655aef8f133e63a9c3ef134f, highlight markup removed.
-V11_EXAMPLE_12 = """
-{
-  "@context": [
-    "https://www.w3.org/2018/credentials/v1",
-    "https://www.w3.org/2018/credentials/examples/v1"
-  ],
-  "id": "http://example.edu/credentials/3732",
-  "type": ["VerifiableCredential", "UniversityDegreeCredential"],
-  "issuer": "https://example.edu/issuers/14",
-  "issuanceDate": "2010-01-01T19:23:24Z",
-  "expirationDate": "2020-01-01T19:23:24Z",
-  "credentialSubject": {
-    "id": "did:example:ebfeb1f712ebc6f1c276e12ec21",
-    "degree": {
-      "type": "BachelorDegree",
-      "name": "Bachelor of Science and Arts"
-    }
-  }
-}
-"""
-
-# Same source, Example 12, "Verifiable Credential (as JWT)" tab: the JWT payload (its header is
-# {"alg": "ES256", "typ": "JWT"}); the tab's leading // NOTE comment lines are left out.
-V11_EXAMPLE_12_JWT_PAYLOAD = """
-{
-  "vc": {
-    "@context": [
-      "https://www.w3.org/2018/credentials/v1",
-      "https://www.w3.org/2018/credentials/examples/v1"
-    ],
-    "id": "http://example.edu/credentials/3732",
-    "type": [
-      "VerifiableCredential",
-      "UniversityDegreeCredential"
-    ],
-    "issuer": "https://example.edu/issuers/14",
-    "issuanceDate": "2010-01-01T19:23:24Z",
-    "expirationDate": "2020-01-01T19:23:24Z",
-    "credentialSubject": {
-      "id": "did:example:ebfeb1f712ebc6f1c276e12ec21",
-      "degree": {
-        "type": "BachelorDegree",
-        "name": "Bachelor of Science and Arts"
-      }
-    }
-  },
-  "exp": 1577906604,
-  "iss": "https://example.edu/issuers/14",
-  "nbf": 1262373804,
-  "jti": "http://example.edu/credentials/3732",
-  "sub": "did:example:ebfeb1f712ebc6f1c276e12ec21"
-}
-"""
-
-# Same source, §6.3.1 Example 28 "JWT payload of a JWT-based verifiable credential using JWS as a
-# proof" (the vc claim omits what iss, jti, sub and nbf carry; the spec signs it with RS256).
-V11_EXAMPLE_28_PAYLOAD = """
-{
-  "sub": "did:example:ebfeb1f712ebc6f1c276e12ec21",
-  "jti": "http://example.edu/credentials/3732",
-  "iss": "https://example.com/keys/foo.jwk",
-  "nbf": 1541493724,
-  "iat": 1541493724,
-  "exp": 1573029723,
-  "nonce": "660!6345FSer",
-  "vc": {
-    "@context": [
-      "https://www.w3.org/2018/credentials/v1",
-      "https://www.w3.org/2018/credentials/examples/v1"
-    ],
-    "type": ["VerifiableCredential", "UniversityDegreeCredential"],
-    "credentialSubject": {
-      "degree": {
-        "type": "BachelorDegree",
-        "name": "Bachelor of Science and Arts"
-      }
-    }
-  }
-}
-"""
-
-# Same source, §4.5 Example 9 "Usage of issuer expanded property", "Verifiable Credential (as JWT)"
-# tab payload: the generated JWT puts the issuer object into iss, which RFC 7519 §4.1.1 forbids.
-V11_EXAMPLE_9_JWT_PAYLOAD = """
-{
-  "vc": {
-    "@context": [
-      "https://www.w3.org/2018/credentials/v1",
-      "https://www.w3.org/2018/credentials/examples/v1"
-    ],
-    "id": "http://example.edu/credentials/3732",
-    "type": [
-      "VerifiableCredential",
-      "UniversityDegreeCredential"
-    ],
-    "issuer": {
-      "id": "did:example:76e12ec712ebc6f1c221ebfeb1f",
-      "name": "Example University"
-    },
-    "issuanceDate": "2010-01-01T19:23:24Z",
-    "credentialSubject": {
-      "id": "did:example:ebfeb1f712ebc6f1c276e12ec21",
-      "degree": {
-        "type": "BachelorDegree",
-        "name": "Bachelor of Science and Arts"
-      }
-    }
-  },
-  "iss": {
-    "id": "did:example:76e12ec712ebc6f1c221ebfeb1f",
-    "name": "Example University"
-  },
-  "nbf": 1262373804,
-  "jti": "http://example.edu/credentials/3732",
-  "sub": "did:example:ebfeb1f712ebc6f1c276e12ec21"
-}
-"""
+# W3C VCDM 1.1 (Recommendation, 3 March 2022). §4.8 Example 12 "Usage of the expirationDate
+# property": its "Credential" tab and the JWT header and payload of its "Verifiable Credential (as
+# JWT)" tab.
+V11_EXAMPLE_12 = read_text("w3c-vc-data-model-1.1/example-12-credential.json")
+V11_EXAMPLE_12_JWT_PAYLOAD = read_text("w3c-vc-data-model-1.1/example-12-jwt-payload.json")
+JWT_HEADER: dict[str, Any] = json_document("w3c-vc-data-model-1.1/example-12-jwt-header.json")
+# §6.3.1 Example 28 "JWT payload of a JWT-based verifiable credential using JWS as a proof" (the vc
+# claim omits what iss, jti, sub and nbf carry; the spec signs it with RS256).
+V11_EXAMPLE_28_PAYLOAD = read_text("w3c-vc-data-model-1.1/example-28.json")
+# §4.5 Example 9 "Usage of issuer expanded property", "Verifiable Credential (as JWT)" tab payload:
+# the generated JWT puts the issuer object into iss, which RFC 7519 §4.1.1 forbids.
+V11_EXAMPLE_9_JWT_PAYLOAD = read_text("w3c-vc-data-model-1.1/example-9-jwt-payload.json")
 
 IN_2015 = datetime(2015, 6, 1, tzinfo=UTC)
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
@@ -149,7 +43,6 @@ ALGS = frozenset({"ES256"})
 KEY = ec.generate_private_key(ec.SECP256R1())
 OTHER_KEY = ec.generate_private_key(ec.SECP256R1())
 SIGNER = jose.private_key_signer(KEY, "ES256")
-JWT_HEADER = {"alg": "ES256", "typ": "JWT"}
 
 
 def example(text: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from vectors_loader import joined, json_document
 
 from verifier import disclosure, jose, sd_jwt, sd_jwt_issuance, sd_jwt_processing
 from verifier.disclosure import Disclosure
@@ -69,30 +70,32 @@ def sign(payload: dict[str, Any], disclosures: list[Disclosure] | None = None) -
 
 
 # --- Disclosures (§4.2.1-§4.2.3) ---------------------------------------------------------------
-# Third-party strings, verbatim from the SD-JWT specification text (draft-ietf-oauth-selective-
-# disclosure-jwt-22, the last draft before RFC 9901, same section numbers): §4.2.1/§4.2.3
-# (family_name "Möbius"), §4.2.2/§4.2.4.2 (array element "FR") and §5.1 (given_name "John").
+# Third-party strings from the SD-JWT specification text (the last draft before RFC 9901, same
+# section numbers), kept verbatim in tests/vectors/<SD_JWT>/: §4.2.1/§4.2.3 (family_name "Möbius"),
+# §5.1 (given_name "John") and §4.2.2/§4.2.4.2 (array element "FR"), each as (Disclosure, its
+# SHA-256 digest, its decoded contents).
+SD_JWT = "draft-ietf-oauth-selective-disclosure-jwt-22"
 RFC_DISCLOSURES = [
     (
-        "WyJfMjZiYzRMVC1hYzZxMktJNmNCVzVlcyIsICJmYW1pbHlfbmFtZSIsICJNw7ZiaXVzIl0",
-        "X9yH0Ajrdm1Oij4tWso9UzzKJvPoDxwmuEcO3XAdRC0",
-        ["_26bc4LT-ac6q2KI6cBW5es", "family_name", "Möbius"],
+        joined(f"{SD_JWT}/section-4.2.1-disclosure.txt"),
+        joined(f"{SD_JWT}/section-4.2.3-digest.txt"),
+        json_document(f"{SD_JWT}/section-4.2.1-array.json"),
     ),
     (
-        "WyIyR0xDNDJzS1F2ZUNmR2ZyeU5STjl3IiwgImdpdmVuX25hbWUiLCAiSm9obiJd",
-        "jsu9yVulwQQlhFlM_3JlzMaSFzglhQG0DpfayQwLUK4",
-        ["2GLC42sKQveCfGfryNRN9w", "given_name", "John"],
+        joined(f"{SD_JWT}/section-5.1-given_name-disclosure.txt"),
+        joined(f"{SD_JWT}/section-5.1-given_name-sha-256.txt"),
+        json_document(f"{SD_JWT}/section-5.1-given_name-contents.json"),
     ),
     (
-        "WyJsa2x4RjVqTVlsR1RQVW92TU5JdkNBIiwgIkZSIl0",
-        "w0I8EKcdCtUPkGCNUrfwVp2xEgNjtoIDlOxc9-PlOhs",
-        ["lklxF5jMYlGTPUovMNIvCA", "FR"],
+        joined(f"{SD_JWT}/section-4.2.2-disclosure.txt"),
+        json_document(f"{SD_JWT}/section-4.2.4.2-payload.json")["nationalities"][1]["..."],
+        json_document(f"{SD_JWT}/section-4.2.2-array.json"),
     ),
 ]
 # §4.2.1: other valid encodings of the same "Möbius" claim (escaped umlaut, no whitespace).
 RFC_MOBIUS_VARIANTS = [
-    "WyJfMjZiYzRMVC1hYzZxMktJNmNCVzVlcyIsICJmYW1pbHlfbmFtZSIsICJNXHUwMGY2Yml1cyJd",
-    "WyJfMjZiYzRMVC1hYzZxMktJNmNCVzVlcyIsImZhbWlseV9uYW1lIiwiTcO2Yml1cyJd",
+    joined(f"{SD_JWT}/section-4.2.1-disclosure-unicode-escape.txt"),
+    joined(f"{SD_JWT}/section-4.2.1-disclosure-no-whitespace.txt"),
 ]
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import yaml
 from cryptography.hazmat.primitives.asymmetric import ec
+from vectors_loader import joined, json_document
 
 from verifier import jose, kb_jwt, sd_jwt, sd_jwt_issuance, sd_jwt_selection
 from verifier.errors import InvalidCredential
@@ -246,113 +247,25 @@ def test_decoys_are_added_when_the_case_asks(settings: dict[str, Any]) -> None:
 
 
 # --- The main example of the SD-JWT specification -------------------------------------------------
-# Verbatim from draft-ietf-oauth-selective-disclosure-jwt-22 §5.1, §5.2 and §A.5, the last draft
-# before RFC 9901 (whose §5 is this example; not compared byte for byte with the RFC's text).
-# Source: github.com/oauth-wg/oauth-selective-disclosure-jwt, gh-pages branch, file
-# draft-ietf-oauth-selective-disclosure-jwt.txt (29 May 2025). The document wraps lines at 72
-# columns; the join removes only those breaks.
-RFC_ISSUER_JWK = {
-    "kty": "EC",
-    "crv": "P-256",
-    "x": "b28d4MwZMjw8-00CG4xfnn9SLMVMM19SlqZpVb_uNtQ",
-    "y": "Xv5zWwuoaTgdS6hV43yI6gBwTnjukmFQQnJ_kCxzqk8",
-}
-RFC_HOLDER_JWK = {
-    "kty": "EC",
-    "crv": "P-256",
-    "x": "TCAER19Zvu3OHF4j4W4vfSVoHIP1ILilDls7vCeGemc",
-    "y": "ZxjiWWbZMQGHVWKVQ4hbSIirsVfuecCE6t4jT9F2HZQ",
-}
-RFC_KB_IAT = 1748536865
-RFC_SD_JWT = "".join(
-    (
-        "eyJhbGciOiAiRVMyNTYiLCAidHlwIjogImV4YW1wbGUrc2Qtand0In0.eyJfc2QiOiBb",
-        "IkNyUWU3UzVrcUJBSHQtbk1ZWGdjNmJkdDJTSDVhVFkxc1VfTS1QZ2tqUEkiLCAiSnpZ",
-        "akg0c3ZsaUgwUjNQeUVNZmVadTZKdDY5dTVxZWhabzdGN0VQWWxTRSIsICJQb3JGYnBL",
-        "dVZ1Nnh5bUphZ3ZrRnNGWEFiUm9jMkpHbEFVQTJCQTRvN2NJIiwgIlRHZjRvTGJnd2Q1",
-        "SlFhSHlLVlFaVTlVZEdFMHc1cnREc3JaemZVYW9tTG8iLCAiWFFfM2tQS3QxWHlYN0tB",
-        "TmtxVlI2eVoyVmE1TnJQSXZQWWJ5TXZSS0JNTSIsICJYekZyendzY002R242Q0pEYzZ2",
-        "Vks4QmtNbmZHOHZPU0tmcFBJWmRBZmRFIiwgImdiT3NJNEVkcTJ4Mkt3LXc1d1BFemFr",
-        "b2I5aFYxY1JEMEFUTjNvUUw5Sk0iLCAianN1OXlWdWx3UVFsaEZsTV8zSmx6TWFTRnpn",
-        "bGhRRzBEcGZheVF3TFVLNCJdLCAiaXNzIjogImh0dHBzOi8vaXNzdWVyLmV4YW1wbGUu",
-        "Y29tIiwgImlhdCI6IDE2ODMwMDAwMDAsICJleHAiOiAxODgzMDAwMDAwLCAic3ViIjog",
-        "InVzZXJfNDIiLCAibmF0aW9uYWxpdGllcyI6IFt7Ii4uLiI6ICJwRm5kamtaX1ZDem15",
-        "VGE2VWpsWm8zZGgta284YUlLUWM5RGxHemhhVllvIn0sIHsiLi4uIjogIjdDZjZKa1B1",
-        "ZHJ5M2xjYndIZ2VaOGtoQXYxVTFPU2xlclAwVmtCSnJXWjAifV0sICJfc2RfYWxnIjog",
-        "InNoYS0yNTYiLCAiY25mIjogeyJqd2siOiB7Imt0eSI6ICJFQyIsICJjcnYiOiAiUC0y",
-        "NTYiLCAieCI6ICJUQ0FFUjE5WnZ1M09IRjRqNFc0dmZTVm9ISVAxSUxpbERsczd2Q2VH",
-        "ZW1jIiwgInkiOiAiWnhqaVdXYlpNUUdIVldLVlE0aGJTSWlyc1ZmdWVjQ0U2dDRqVDlG",
-        "MkhaUSJ9fX0.xJUoRLl1sVRxz57ralck9kBWbzbq0soK6dQ5liBXuge3IY8vVYq2xi1t",
-        "ywYwvlRTtPIM2A-XDzyta-SaJLhexQ~WyIyR0xDNDJzS1F2ZUNmR2ZyeU5STjl3IiwgI",
-        "mdpdmVuX25hbWUiLCAiSm9obiJd~WyJlbHVWNU9nM2dTTklJOEVZbnN4QV9BIiwgImZh",
-        "bWlseV9uYW1lIiwgIkRvZSJd~WyI2SWo3dE0tYTVpVlBHYm9TNXRtdlZBIiwgImVtYWl",
-        "sIiwgImpvaG5kb2VAZXhhbXBsZS5jb20iXQ~WyJlSThaV205UW5LUHBOUGVOZW5IZGhR",
-        "IiwgInBob25lX251bWJlciIsICIrMS0yMDItNTU1LTAxMDEiXQ~WyJRZ19PNjR6cUF4Z",
-        "TQxMmExMDhpcm9BIiwgInBob25lX251bWJlcl92ZXJpZmllZCIsIHRydWVd~WyJBSngt",
-        "MDk1VlBycFR0TjRRTU9xUk9BIiwgImFkZHJlc3MiLCB7InN0cmVldF9hZGRyZXNzIjog",
-        "IjEyMyBNYWluIFN0IiwgImxvY2FsaXR5IjogIkFueXRvd24iLCAicmVnaW9uIjogIkFu",
-        "eXN0YXRlIiwgImNvdW50cnkiOiAiVVMifV0~WyJQYzMzSk0yTGNoY1VfbEhnZ3ZfdWZR",
-        "IiwgImJpcnRoZGF0ZSIsICIxOTQwLTAxLTAxIl0~WyJHMDJOU3JRZmpGWFE3SW8wOXN5",
-        "YWpBIiwgInVwZGF0ZWRfYXQiLCAxNTcwMDAwMDAwXQ~WyJsa2x4RjVqTVlsR1RQVW92T",
-        "U5JdkNBIiwgIlVTIl0~WyJuUHVvUW5rUkZxM0JJZUFtN0FuWEZBIiwgIkRFIl0~",
-    )
-)
-RFC_PRESENTATION = "".join(
-    (
-        "eyJhbGciOiAiRVMyNTYiLCAidHlwIjogImV4YW1wbGUrc2Qtand0In0.eyJfc2QiOiBb",
-        "IkNyUWU3UzVrcUJBSHQtbk1ZWGdjNmJkdDJTSDVhVFkxc1VfTS1QZ2tqUEkiLCAiSnpZ",
-        "akg0c3ZsaUgwUjNQeUVNZmVadTZKdDY5dTVxZWhabzdGN0VQWWxTRSIsICJQb3JGYnBL",
-        "dVZ1Nnh5bUphZ3ZrRnNGWEFiUm9jMkpHbEFVQTJCQTRvN2NJIiwgIlRHZjRvTGJnd2Q1",
-        "SlFhSHlLVlFaVTlVZEdFMHc1cnREc3JaemZVYW9tTG8iLCAiWFFfM2tQS3QxWHlYN0tB",
-        "TmtxVlI2eVoyVmE1TnJQSXZQWWJ5TXZSS0JNTSIsICJYekZyendzY002R242Q0pEYzZ2",
-        "Vks4QmtNbmZHOHZPU0tmcFBJWmRBZmRFIiwgImdiT3NJNEVkcTJ4Mkt3LXc1d1BFemFr",
-        "b2I5aFYxY1JEMEFUTjNvUUw5Sk0iLCAianN1OXlWdWx3UVFsaEZsTV8zSmx6TWFTRnpn",
-        "bGhRRzBEcGZheVF3TFVLNCJdLCAiaXNzIjogImh0dHBzOi8vaXNzdWVyLmV4YW1wbGUu",
-        "Y29tIiwgImlhdCI6IDE2ODMwMDAwMDAsICJleHAiOiAxODgzMDAwMDAwLCAic3ViIjog",
-        "InVzZXJfNDIiLCAibmF0aW9uYWxpdGllcyI6IFt7Ii4uLiI6ICJwRm5kamtaX1ZDem15",
-        "VGE2VWpsWm8zZGgta284YUlLUWM5RGxHemhhVllvIn0sIHsiLi4uIjogIjdDZjZKa1B1",
-        "ZHJ5M2xjYndIZ2VaOGtoQXYxVTFPU2xlclAwVmtCSnJXWjAifV0sICJfc2RfYWxnIjog",
-        "InNoYS0yNTYiLCAiY25mIjogeyJqd2siOiB7Imt0eSI6ICJFQyIsICJjcnYiOiAiUC0y",
-        "NTYiLCAieCI6ICJUQ0FFUjE5WnZ1M09IRjRqNFc0dmZTVm9ISVAxSUxpbERsczd2Q2VH",
-        "ZW1jIiwgInkiOiAiWnhqaVdXYlpNUUdIVldLVlE0aGJTSWlyc1ZmdWVjQ0U2dDRqVDlG",
-        "MkhaUSJ9fX0.xJUoRLl1sVRxz57ralck9kBWbzbq0soK6dQ5liBXuge3IY8vVYq2xi1t",
-        "ywYwvlRTtPIM2A-XDzyta-SaJLhexQ~WyJlbHVWNU9nM2dTTklJOEVZbnN4QV9BIiwgI",
-        "mZhbWlseV9uYW1lIiwgIkRvZSJd~WyJBSngtMDk1VlBycFR0TjRRTU9xUk9BIiwgImFk",
-        "ZHJlc3MiLCB7InN0cmVldF9hZGRyZXNzIjogIjEyMyBNYWluIFN0IiwgImxvY2FsaXR5",
-        "IjogIkFueXRvd24iLCAicmVnaW9uIjogIkFueXN0YXRlIiwgImNvdW50cnkiOiAiVVMi",
-        "fV0~WyIyR0xDNDJzS1F2ZUNmR2ZyeU5STjl3IiwgImdpdmVuX25hbWUiLCAiSm9obiJd",
-        "~WyJsa2x4RjVqTVlsR1RQVW92TU5JdkNBIiwgIlVTIl0~eyJhbGciOiAiRVMyNTYiLCA",
-        "idHlwIjogImtiK2p3dCJ9.eyJub25jZSI6ICIxMjM0NTY3ODkwIiwgImF1ZCI6ICJodH",
-        "RwczovL3ZlcmlmaWVyLmV4YW1wbGUub3JnIiwgImlhdCI6IDE3NDg1MzY4NjUsICJzZF",
-        "9oYXNoIjogImZNVjA1dnVNQVJzM3VHMERnMEJZZF83bVFSOUVHQmtSb2YwY1RaeXVxWE",
-        "UifQ.76YniH11s4EDLnqNXKzYtIU1yXEBNzY8wfTd1QkpKzcJ0JY_KXbURL8qQBJA7xp",
-        "ZiA8vXYrlpPpd4yfHJTfhQA",
-    )
-)
-RFC_PROCESSED = {
-    "iss": "https://issuer.example.com",
-    "iat": 1683000000,
-    "exp": 1883000000,
-    "sub": "user_42",
-    "nationalities": ["US"],
-    "cnf": {"jwk": RFC_HOLDER_JWK},
-    "family_name": "Doe",
-    "address": {
-        "street_address": "123 Main St",
-        "locality": "Anytown",
-        "region": "Anystate",
-        "country": "US",
-    },
-    "given_name": "John",
-}
+# draft-ietf-oauth-selective-disclosure-jwt-22 §5.1, §5.2 and §A.5, the last draft before RFC 9901
+# (whose §5 is this example; not compared byte for byte with the RFC's text), kept verbatim in
+# tests/vectors/<SD_JWT>/ (provenance in tests/vectors/README.md). The document wraps long strings
+# at 72 columns; ``joined`` removes only those breaks.
+SD_JWT = "draft-ietf-oauth-selective-disclosure-jwt-22"
+RFC_ISSUER_JWK = json_document(f"{SD_JWT}/appendix-a.5-issuer-jwk.json")
+RFC_SD_JWT = joined(f"{SD_JWT}/section-5.1-sd-jwt.txt")
+RFC_PRESENTATION = joined(f"{SD_JWT}/section-5.2-sd-jwt-kb.txt")
+RFC_KB_PAYLOAD: dict[str, Any] = json_document(f"{SD_JWT}/section-5.2-kb-jwt-payload.json")
+RFC_KB_IAT: int = RFC_KB_PAYLOAD["iat"]
+RFC_PROCESSED: dict[str, Any] = json_document(f"{SD_JWT}/section-5.2-processed-payload.json")
 
 
 def _verify_rfc_kb(parsed: sd_jwt.SdJwt, claims: dict[str, Any]) -> dict[str, Any]:
     return kb_jwt.verify_kb_jwt(
         parsed,
         holder_jwk=kb_jwt.cnf_jwk(claims),
-        nonce="1234567890",
-        aud="https://verifier.example.org",
+        nonce=RFC_KB_PAYLOAD["nonce"],
+        aud=RFC_KB_PAYLOAD["aud"],
         now=datetime.fromtimestamp(RFC_KB_IAT, UTC),
         max_age=timedelta(minutes=5),
         max_future_skew=timedelta(seconds=0),
@@ -367,7 +280,7 @@ def test_rfc_example_presentation_verifies() -> None:
     assert claims == RFC_PROCESSED
     assert list(claims) == list(RFC_PROCESSED)  # plain claims first, then disclosed ones
     kb = _verify_rfc_kb(parsed, claims)
-    assert kb["sd_hash"] == "fMV05vuMARs3uG0Dg0BYd_7mQR9EGBkRof0cTZyuqXE"
+    assert kb["sd_hash"] == RFC_KB_PAYLOAD["sd_hash"]
 
 
 def test_rfc_example_issued_sd_jwt_discloses_everything() -> None:

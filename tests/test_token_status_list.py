@@ -1,15 +1,14 @@
 """IETF Token Status List (draft-ietf-oauth-status-list-20): vectors, round trips, negatives.
 
-Vectors are quoted verbatim from the draft text: git tag ``draft-ietf-oauth-status-list-20``,
-commit 2fb61cd535a82ec77fe43d604e31b7012cab4adc of github.com/oauth-wg/draft-ietf-oauth-status-list.
-They are the §4.1 examples, Appendix C "Test vectors for Status List encoding" (its ``lst`` values
-are examples/status_list_encoding{1_long,2_long,4,8}_json.md, which the draft includes) and the
-§8.2 example response body (examples/status_list_jwt_raw.md). IETF Trust; code components BSD.
+The draft's vectors are read from tests/vectors/draft-ietf-oauth-status-list-20/ (kept verbatim;
+provenance in tests/vectors/README.md): the §4.1 examples, Appendix C "Test vectors for Status List
+encoding" and the §8.2 example response body.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vectors_loader import joined, lines, parse_json, read_text
 
 from verifier import jose, strict_json
 from verifier.bounded_inflate import MAX_OUTPUT, CorruptStream, inflate_gzip, inflate_zlib
@@ -39,141 +39,55 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 IAT = int(NOW.timestamp()) - 3600
 EXP = IAT + 86400
 
+TSL = "draft-ietf-oauth-status-list-20"
+
+
+def _statuses(name: str) -> dict[int, int]:
+    """The draft's ``status[i] = 0b...`` lines as {index: value}."""
+    found: dict[int, int] = {}
+    for line in lines(f"{TSL}/{name}"):
+        match = re.fullmatch(r"status\[(\d+)\]\s*=\s*0b([01]+)", line)
+        if match is None or int(match[1]) in found:
+            raise ValueError(f"unexpected status line in {name}")
+        found[int(match[1])] = int(match[2], 2)
+    return found
+
+
+def _status_sequence(name: str) -> list[int]:
+    """A §4.1 example, which lists every index from 0, as the list of its values."""
+    statuses = _statuses(name)
+    return [statuses[i] for i in range(len(statuses))]
+
+
+def _encoding_example(name: str) -> tuple[bytes, dict[str, Any]]:
+    """A §4.1 JSON example: ``byte_array = [0x.., ...]``, ``encoded:``, then the StatusList."""
+    head, encoded = read_text(f"{TSL}/examples/{name}").split("\nencoded:\n")
+    byte_array = bytes(int(value, 16) for value in re.findall(r"0x([0-9a-f]{2})", head))
+    return byte_array, parse_json(encoded)
+
+
+def _lst_lines(name: str) -> tuple[str, ...]:
+    """The ``lst`` value of an Appendix C JSON example, one piece per line as the draft wraps it."""
+    match = re.search(r'"lst": "([^"]*)"', read_text(f"{TSL}/examples/{name}"))
+    if match is None:
+        raise ValueError(f"no lst in {name}")
+    return tuple(piece.strip() for piece in match[1].split("\n"))
+
+
 # --- Appendix C: every list holds 2^20 entries; unlisted entries are 0 (VALID). ------------------
 SIZE = 2**20
-# fmt: off
-ONE_BIT = {
-    0: 1, 1993: 1, 25460: 1, 159495: 1, 495669: 1, 554353: 1, 645645: 1, 723232: 1, 854545: 1,
-    934534: 1, 1000345: 1,
-}
-TWO_BIT = {
-    0: 0b01, 1993: 0b10, 25460: 0b01, 159495: 0b11, 495669: 0b01, 554353: 0b01, 645645: 0b10,
-    723232: 0b01, 854545: 0b01, 934534: 0b10, 1000345: 0b11,
-}
-FOUR_BIT = {
-    0: 0b0001, 1993: 0b0010, 35460: 0b0011, 459495: 0b0100, 595669: 0b0101, 754353: 0b0110,
-    845645: 0b0111, 923232: 0b1000, 924445: 0b1001, 934534: 0b1010, 1004534: 0b1011,
-    1000345: 0b1100, 1030203: 0b1101, 1030204: 0b1110, 1030205: 0b1111,
-}
-# The 8-bit vector lists status[i] = 0b00000000 .. 0b11111111 in increasing value order, so the
-# value of each index below is its position in this tuple (indices in the draft's order).
-EIGHT_BIT_INDICES = (
-    233478, 52451, 576778, 513575, 468106, 292632, 214947, 182323, 884834, 66653,
-    62489, 196493, 458517, 487925, 55649, 416992, 879796, 462297, 942059, 583408,
-    13628, 334829, 886286, 713557, 582738, 326064, 451545, 705889, 214350, 194502,
-    796765, 202828, 752834, 721327, 554740, 91122, 963483, 261779, 793844, 165255,
-    614839, 758403, 403258, 145867, 96100, 477937, 606890, 167335, 488197, 211815,
-    797182, 582952, 950870, 765108, 341110, 776325, 745056, 439368, 559893, 149741,
-    358903, 513405, 342679, 969429, 795775, 566121, 460566, 680070, 117310, 480348,
-    67319, 661552, 841303, 561493, 138807, 442463, 659927, 445910, 1046963, 829700,
-    962282, 299623, 555493, 292826, 517215, 551009, 898490, 837603, 759161, 459948,
-    290102, 1034977, 190650, 98810, 229950, 320531, 335506, 885333, 133227, 806915,
-    800313, 981571, 527253, 24077, 240232, 559572, 713399, 233941, 615514, 911768,
-    331680, 951527, 6805, 552366, 374660, 223159, 625884, 417146, 320527, 784154,
-    338792, 1199, 679804, 1024680, 40845, 234603, 761225, 644903, 502167, 121477,
-    505144, 165165, 179628, 1019195, 145149, 263738, 269256, 996739, 346296, 555864,
-    887384, 444173, 421844, 653716, 836747, 783119, 918762, 946835, 253764, 519895,
-    471224, 134272, 709016, 44112, 482585, 461829, 15080, 148883, 123467, 480125,
-    141348, 65877, 692958, 148598, 499131, 584009, 1017987, 449287, 277478, 991262,
-    509602, 991896, 853666, 399318, 197815, 203278, 903979, 743015, 888308, 862143,
-    979421, 113605, 206397, 127113, 844358, 711569, 229153, 521470, 401793, 398896,
-    940810, 293983, 884749, 384802, 584151, 970201, 523882, 158093, 929312, 205329,
-    106091, 30949, 195586, 495723, 348779, 852312, 1018463, 1009481, 448260, 841042,
-    122967, 345269, 794764, 4520, 818773, 556171, 954221, 598210, 887110, 1020623,
-    324632, 398244, 622241, 456551, 122648, 127837, 657676, 119884, 105156, 999897,
-    330160, 119285, 168005, 389703, 143699, 142524, 493258, 846778, 251420, 516351,
-    83344, 171931, 879178, 663475, 546865, 428362, 658891, 500560, 557034, 830023,
-    274471, 629139, 958869, 663071, 152133, 19535,
-)
-
-# Appendix C "JSON encoding" lst values, line breaks as in the draft.
-LST_1 = (
-    "eNrt3AENwCAMAEGogklACtKQPg9LugC9k_ACvreiogE"
-    "AAKkeCQAAAAAAAAAAAAAAAAAAAIBylgQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAXG9IAAAAAAAAAPwsJAAAAAAAAAAAAAAAvhsSAAAAAAAAAAA"
-    "A7KpLAAAAAAAAAAAAAAAAAAAAAJsLCQAAAAAAAAAAADjelAAAAAAAAAAAKjDMAQAAA"
-    "ACAZC8L2AEb"
-)
-LST_2 = (
-    "eNrt2zENACEQAEEuoaBABP5VIO01fCjIHTMStt9ovGV"
-    "IAAAAAABAbiEBAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAEB5WwIAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAID0ugQAAAAAAAAAAAAAAAAAQG12SgAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAOCSIQEAAAAAAAAAAAAAAAAAAAAAAAD8ExIAAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAwJEuAQAAAAAAAAAAAAAAAAAAAAAAAMB9S"
-    "wIAAAAAAAAAAAAAAAAAAACoYUoAAAAAAAAAAAAAAEBqH81gAQw"
-)
-LST_4 = (
-    "eNrt0EENgDAQADAIHwImkIIEJEwCUpCEBBQRHOy35Li"
-    "1EjoOQGabAgAAAAAAAAAAAAAAAAAAACC1SQEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABADrsCAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-    "AAADoxaEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIIoCgAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAACArpwKAAAAAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAGhqVkAzlwIAAAAAiGVRAAAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAAAAAAAAAAAAAAABx3AoAgLpVAQAAAAAAAAAAAAAAwM89rwMAAAAAAAAAA"
-    "AjsA9xMBMA"
-)
-LST_8 = (
-    "eNrt0WOQM2kYhtGsbdu2bdu2bdu2bdu2bdu2jVnU1my"
-    "-SWYm6U5enFPVf7ue97orFYAo7CQBAACQuuckAABStqUEAAAAAAAAtN6wEgAE71QJA"
-    "AAAAIrwhwQAAAAAAdtAAgAAAAAAACLwkAQAAAAAAAAAAACUaFcJAACAeJwkAQAAAAA"
-    "AAABQvL4kAAAAWmJwCQAAAAAAAAjAwBIAAAB06ywJoDKQBARpfgkAAAAAAAAAAAAAA"
-    "AAAAACo50sJAAAAAAAAAOiRcSQAAAAAgAJNKgEAAG23mgQAAAAAAECw3pUAQvegBAA"
-    "AAAAAAADduE4CAAAAyjSvBAAQiw8koHjvSABAb-wlARCONyVoxtMSZOd0CQAAAOjWD"
-    "RKQmLckAAAAAACysLYEQGcnSAAAAAAQooUlAABI15kSAIH5RAIgLB9LABC4_SUgGZN"
-    "IAABAmM6RoLbTJIASzCIBAEAhfpcAAAAAAABquk8CAAAAAAAAaJl9SvvzBOICAFWmk"
-    "IBgfSgBAAAANOgrCQAAAAAAAADStK8EAAC03gASAAAAAAAAAADFWFUCAAAAMjOaBEA"
-    "DHpYAQjCIBADduFwCAAAAAGitMSSI3BUSAECOHpAA6IHrJQAAAAAAsjeVBAAAKRpVA"
-    "orWvwQAAAAAAAAAkKRtJAAAAAAAgCbcLAF0bXUJAAAAoF02kYDg7CYBAAAAAEB6NpQ"
-    "AAAAAAAAAAAAAAEr1uQQAAF06VgIAAAAAAAAAqDaeBAAQqgMkAAAAAABogQMlAAAAA"
-    "AAa87MEAAAQiwslAAAAAAAAAAAAAAAAMrOyBAAAiekv-hcsY0Sgne6QAAAAAAAgaUt"
-    "JAAAAAAAAAAAAAAAAAAAAAAAAAADwt-07vjVkAAAAgDy8KgFAUEaSAAAAAJL3vgQAW"
-    "dhcAgAAoBHDSUDo1pQAAACI2o4SAABZm14CALoyuwQAAPznGQkgZwdLAAAQukclAAA"
-    "AAAAAAAAAgKbMKgEAAAAAAAAAAAAAAAAAAECftpYAAAAAAAAAAAAACnaXBAAAAADk7"
-    "iMJAAAAAAAAAABqe00CAnGbBBG4TAIAgFDdKgFAXCaWAAAAAAAAAAAAAAAAAKAJQwR"
-    "72XbGAQAAAKAhh0sAAAAAAABQgO8kAAAAAAAAAAAAACAaM0kAAAC5W0QCAIJ3mAQAx"
-    "GwxCQAA6nhSAsjZBRIAANEbWQIAAAAAaJE3JACAwA0qAUBIVpKAlphbAiAPp0iQnKE"
-    "kAAAAAAAgBP1KAAAAdOl4CQAAAAAAAPjLZBIAAG10RtrPm8_CAEBMTpYAAAAAAIjQY"
-    "BL8z5QSAAAAAEDYPpUAACAsj0gAAADQkHMlAAjHDxIA0Lg9JQAAgHDsLQEAAABAQS6"
-    "WAAAAgLjNFs2l_RgLAIAEfCEBlGZZCQAAaIHjJACgtlskAAAozb0SAAAAVFtfAgAAA"
-    "AAAAAAAAAAAAAAAAAAAAKDDtxIAAAAAVZaTAKB5W0kAANCAsSUgJ0tL0GqHSNBbL0g"
-    "AZflRAgCARG0kQXNmlgCABiwkAQAAAEB25pIAAAAAAAAAAAAAoFh9SwAAAAAAADWNm"
-    "OSrpjFsEoaRgDKcF9Q1dxsEAAAAAAAAAAAAAAAAgPZ6SQIAAAAAAAAAgChMLgEAAAA"
-    "AAAAAqZlQAsK2qQQAAAAAAAD06XUJAAAAqG9bCQAAgLD9IgEAAAAAAAAAAAAAAAAAA"
-    "EBNe0gAAAAAAAAAAEBPHSEBAAAAlOZtCYA4fS8B0GFRCQAo0gISAOTgNwmC840EAAA"
-    "AAAAAAAAAAAAAAAAAUJydJfjXPBIAAAAAAAAAAAAAAABk6WwJAAAAAAAAAAAAAAAAq"
-    "G8UCQAAgPpOlAAAIA83SQAANWwc9HUjGAgAAAAAAACAusaSAAAAAAAAAAAAAAAAAAA"
-    "AAAAAAAAAqHKVBACQjxklAAAAAAAAAKBHxpQAAAAAACBME0lAdlaUAACyt7sEAAAA0"
-    "Nl0EgAAAAAAAAAAAABA-8wgAQAAAAAAAKU4SgKgUtlBAgAAAAAAAAAAgMCMLwEE51k"
-    "JICdzSgCJGl2CsE0tAQAA0L11JQAAAAAAAAjUOhIAAAAAAAAAAAAAAGTqeQkAAAAAA"
-    "AAAAAAAKM8SEjTrJwkAAAAAAACocqQEULgVJAAAACjDUxJUKgtKAAAAqbpRAgCA0n0"
-    "mAQAAAABAGzwmAUCTLpUAAAAAAAAAAEjZNRIAAAAAAAAAAAAAAAAAAAAA8I-vJaAlh"
-    "pQAAAAAAHrvzjJ-OqCuuVlLAojP8BJAr70sQZVDJYAgXS0BAAAAAAAAAAAAtMnyEgA"
-    "AAAAAFONKCQAAAAAAAADorc0kAAAAAAAAgDqOlgAAAAAAAAAAAADIwv0SAAAAAAAAA"
-    "AAAAADBuV0CIFVDSwAAAABAAI6RAAAAAGIwrQSEZAsJAABouRclAAAAAKDDrxIAAAA"
-    "0bkkJgFiMKwEAAAAAAHQyhwRk7h4JAAAAAAAAAAAgatdKAACUYj0JAAAAAAAAAAAAQ"
-    "nORBLTFJRIAAAAAkIaDJAAAAJryngQAAAAAAAAAAAA98oQEAAAAAAAAAEC2zpcgWY9"
-    "LQKL2kwAgGK9IAAAAAPHaRQIAAAAAAAAAAADIxyoSAAAAAAAAAAAAAADQFotLAECz_"
-    "gQ1PX-B"
-)
-EIGHT_BIT = {idx: value for value, idx in enumerate(EIGHT_BIT_INDICES)}
-# fmt: on
-APPENDIX_C = [(1, ONE_BIT, LST_1), (2, TWO_BIT, LST_2), (4, FOUR_BIT, LST_4), (8, EIGHT_BIT, LST_8)]
+APPENDIX_C = [
+    (bits, _statuses(f"appendix-c-statuses-{bits}bit.txt"), _lst_lines(example))
+    for bits, example in [
+        (1, "status_list_encoding1_long_json.md"),
+        (2, "status_list_encoding2_long_json.md"),
+        (4, "status_list_encoding4_json.md"),
+        (8, "status_list_encoding8_json.md"),
+    ]
+]
 
 # §8.2 example response body (JWS compact serialization); signed by a key the draft does not give.
-DRAFT_TOKEN = (
-    "eyJhbGciOiJFUzI1NiIsImtpZCI6IjEyIiwidHlwIjoic3RhdHVzbGlzdCtqd3QifQ.e"
-    "yJleHAiOjIyOTE3MjAxNzAsImlhdCI6MTY4NjkyMDE3MCwiaXNzIjoiaHR0cHM6Ly9le"
-    "GFtcGxlLmNvbSIsInN0YXR1c19saXN0Ijp7ImJpdHMiOjEsImxzdCI6ImVOcmJ1UmdBQ"
-    "WhjQlhRIn0sInN1YiI6Imh0dHBzOi8vZXhhbXBsZS5jb20vc3RhdHVzbGlzdHMvMSIsI"
-    "nR0bCI6NDMyMDB9.2lKUUNG503R9htu4aHAYi7vjmr3sgApbfoDvPrl65N3URUO1EYqq"
-    "Ql45Jfzd-Av4QzlKa3oVALpLwOEUOq-U_g"
-)
+DRAFT_TOKEN = joined(f"{TSL}/examples/status_list_jwt_raw.md")
 
 
 def _expected_bytes(bits: int, statuses: dict[int, int]) -> bytes:
@@ -192,23 +106,27 @@ def _code(excinfo: pytest.ExceptionInfo[InvalidCredential]) -> str:
 
 def test_section_4_1_one_bit_example() -> None:
     """TSL-1: 16 one-bit statuses pack LSB-first to b9 a3; ZLIB bytes 78dadbb918000217015d."""
-    statuses = [1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1]
+    statuses = _status_sequence("section-4.1-statuses-1bit.txt")
+    byte_array, example = _encoding_example("status_list_encoding_json.md")
+    compressed_hex = joined(f"{TSL}/section-4.1-compressed-1bit.txt")
     encoded = encode_status_list(statuses, 1)
-    assert encoded == {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}
-    assert jose.b64url_decode(encoded["lst"]).hex() == "78dadbb918000217015d"
+    assert encoded == example
+    assert jose.b64url_decode(encoded["lst"]).hex() == compressed_hex
     decoded = StatusList.decode(encoded)
-    assert decoded.data == bytes([0xB9, 0xA3])
+    assert decoded.data == byte_array
     assert [decoded.get(i) for i in range(decoded.size)] == statuses
 
 
 def test_section_4_1_two_bit_example() -> None:
     """TSL-1: 12 two-bit statuses pack to c9 44 f9; ZLIB bytes 78da3be9f2130003df0207."""
-    statuses = [1, 2, 0, 3, 0, 1, 0, 1, 1, 2, 3, 3]
+    statuses = _status_sequence("section-4.1-statuses-2bit.txt")
+    byte_array, example = _encoding_example("status_list_encoding2_json.md")
+    compressed_hex = joined(f"{TSL}/section-4.1-compressed-2bit.txt")
     encoded = encode_status_list(statuses, 2)
-    assert encoded == {"bits": 2, "lst": "eNo76fITAAPfAgc"}
-    assert jose.b64url_decode(encoded["lst"]).hex() == "78da3be9f2130003df0207"
+    assert encoded == example
+    assert jose.b64url_decode(encoded["lst"]).hex() == compressed_hex
     decoded = StatusList.decode(encoded)
-    assert decoded.data == bytes([0xC9, 0x44, 0xF9])
+    assert decoded.data == byte_array
     assert [decoded.get(i) for i in range(decoded.size)] == statuses
 
 
@@ -272,7 +190,7 @@ def test_encode_refuses_values_that_do_not_fit(statuses: list[int], bits: int) -
 
 # --- §4.2 decoding negatives and §8.3 step 6 -----------------------------------------------------
 
-GOOD_LST = "eNrbuRgAAhcBXQ"
+GOOD_LST = _encoding_example("status_list_encoding_json.md")[1]["lst"]  # the §4.1 one-bit list
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """VCDM 2.0 credentials secured with VC-JOSE-COSE ``vc+jwt`` (verifier.vc_jose, verifier.vcdm).
 
-SPECS §6 VCDM-1..4, JOSE-1, JOSE-2 and §8 item 87. The spec examples below are kept verbatim; their
-published signatures use keys we do not have, so each is signed here with a key made at run time.
+SPECS §6 VCDM-1..4, JOSE-1, JOSE-2 and §8 item 87. The spec examples are read from tests/vectors/
+(kept verbatim; provenance in tests/vectors/README.md); their published signatures use keys we do
+not have, so each is signed here with a key made at run time.
 """
 
 from __future__ import annotations
@@ -19,141 +20,22 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from vectors_loader import read_text
 
 from verifier import jose, strict_json, vc_jose, vcdm
 from verifier.errors import DuoError, InvalidCredential, VerificationIncomplete
 from verifier.jwt_vc_json import sign_jwt_vc_json
 
-# W3C VC-JOSE-COSE, Recommendation 15 May 2025, §3.1.1 EXAMPLE 1 "A simple example of a verifiable
-# credential secured with JOSE". Text from github.com/w3c/vc-jose-cose index.html at commit
-# c5aab1e45dd819fcf30ea461b27980e993432ba6 (the PR snapshot the Recommendation was published from).
-JOSE_EXAMPLE_1 = """
-{
-  "@context": [
-    "https://www.w3.org/ns/credentials/v2",
-    "https://www.w3.org/ns/credentials/examples/v2"
-  ],
-  "id": "http://university.example/credentials/3732",
-  "type": ["VerifiableCredential", "ExampleDegreeCredential", "ExamplePersonCredential"],
-  "issuer": "https://university.example/issuers/14",
-  "validFrom": "2010-01-01T19:23:24Z",
-  "credentialSubject": {
-    "id": "did:example:ebfeb1f712ebc6f1c276e12ec21",
-    "degree": {
-      "type": "ExampleBachelorDegree",
-      "name": "Bachelor of Science and Arts"
-    },
-    "alumniOf": {
-      "name": "Example University"
-    }
-  },
-  "credentialSchema": [{
-    "id": "https://example.org/examples/degree.json",
-    "type": "JsonSchema"
-  },
-  {
-    "id": "https://example.org/examples/alumni.json",
-    "type": "JsonSchema"
-  }]
-}
-"""
-
-# W3C VC-JOSE-COSE, same source, §3.1.2 EXAMPLE 2 (a VP with an enveloped vc+jwt; ES384, no typ).
-JOSE_EXAMPLE_2 = """
-{
-  "@context": [
-    "https://www.w3.org/ns/credentials/v2",
-    "https://www.w3.org/ns/credentials/examples/v2"
-  ],
-  "type": "VerifiablePresentation",
-  "verifiableCredential": [{
-    "@context": ["https://www.w3.org/ns/credentials/v2"],
-    "type": ["EnvelopedVerifiableCredential"],
-    "id": "data:application/vc+jwt,eyJraWQiOiJFeEhrQk1XOWZtYmt2VjI2Nm1ScHVQMnNVWV9OX0VXSU4xbGFwVXpPOHJvIiwiYWxnIjoiRVMzODQifQ.eyJAY29udGV4dCI6WyJodHRwczovL3d3dy53My5vcmcvbnMvY3JlZGVudGlhbHMvdjIiLCJodHRwczovL3d3dy53My5vcmcvbnMvY3JlZGVudGlhbHMvZXhhbXBsZXMvdjIiXSwiaWQiOiJodHRwOi8vdW5pdmVyc2l0eS5leGFtcGxlL2NyZWRlbnRpYWxzLzE4NzIiLCJ0eXBlIjpbIlZlcmlmaWFibGVDcmVkZW50aWFsIiwiRXhhbXBsZUFsdW1uaUNyZWRlbnRpYWwiXSwiaXNzdWVyIjoiaHR0cHM6Ly91bml2ZXJzaXR5LmV4YW1wbGUvaXNzdWVycy81NjUwNDkiLCJ2YWxpZEZyb20iOiIyMDEwLTAxLTAxVDE5OjIzOjI0WiIsImNyZWRlbnRpYWxTY2hlbWEiOnsiaWQiOiJodHRwczovL2V4YW1wbGUub3JnL2V4YW1wbGVzL2RlZ3JlZS5qc29uIiwidHlwZSI6Ikpzb25TY2hlbWEifSwiY3JlZGVudGlhbFN1YmplY3QiOnsiaWQiOiJkaWQ6ZXhhbXBsZToxMjMiLCJkZWdyZWUiOnsidHlwZSI6IkJhY2hlbG9yRGVncmVlIiwibmFtZSI6IkJhY2hlbG9yIG9mIFNjaWVuY2UgYW5kIEFydHMifX19.d2k4O3FytQJf83kLh-HsXuPvh6yeOlhJELVo5TF71gu7elslQyOf2ZItAXrtbXF4Kz9WivNdztOayz4VUQ0Mwa8yCDZkP9B2pH-9S_tcAFxeoeJ6Z4XnFuL_DOfkR1fP"
-  }]
-}
-"""  # noqa: E501
-
-# W3C VCDM 2.0, Recommendation 15 May 2025, §4.7 "Use of issuer expanded property" example. Text
-# from github.com/w3c/vc-data-model index.html at commit f3732fdf27618a9b05b0f4e074920a4f6d09698e.
-VCDM_ISSUER_OBJECT = """
-{
-  "@context": [
-    "https://www.w3.org/ns/credentials/v2",
-    "https://www.w3.org/ns/credentials/examples/v2"
-  ],
-  "id": "http://university.example/credentials/3732",
-  "type": ["VerifiableCredential", "ExampleDegreeCredential"],
-  "issuer": {
-    "id": "did:example:76e12ec712ebc6f1c221ebfeb1f",
-    "name": "Example University"
-  },
-  "validFrom": "2010-01-01T19:23:24Z",
-  "credentialSubject": {
-    "id": "did:example:ebfeb1f712ebc6f1c276e12ec21",
-    "degree": {
-      "type": "ExampleBachelorDegree",
-      "name": "Bachelor of Science and Arts"
-    }
-  }
-}
-"""
-
-# W3C VCDM 2.0, same source, §4.9 "Usage of validFrom and validUntil properties" example.
-VCDM_VALIDITY = """
-{
-  "@context": [
-    "https://www.w3.org/ns/credentials/v2",
-    "https://www.w3.org/ns/credentials/examples/v2"
-  ],
-  "id": "http://university.example/credentials/3732",
-  "type": ["VerifiableCredential", "ExampleDegreeCredential"],
-  "issuer": "https://university.example/issuers/14",
-  "validFrom": "2010-01-01T19:23:24Z",
-  "validUntil": "2020-01-01T19:23:24Z",
-  "credentialSubject": {
-    "id": "did:example:ebfeb1f712ebc6f1c276e12ec21",
-    "degree": {
-      "type": "ExampleBachelorDegree",
-      "name": "Bachelor of Science and Arts"
-    }
-  }
-}
-"""
-
-# W3C VCDM 2.0, same source, §4.10 "Use of the status property" example (two status entries).
-VCDM_STATUS = """
-{
-  "@context": [
-    "https://www.w3.org/ns/credentials/v2",
-    "https://www.w3.org/ns/credentials/examples/v2"
-  ],
-  "id": "http://license.example/credentials/9837",
-  "type": ["VerifiableCredential", "ExampleDrivingLicenseCredential"],
-  "issuer": "https://license.example/issuers/48",
-  "validFrom": "2020-03-14T12:10:42Z",
-  "credentialSubject": {
-    "id": "did:example:f1c276e12ec21ebfeb1f712ebc6",
-    "license": {
-      "type": "ExampleDrivingLicense",
-      "name": "License to Drive a Car"
-    }
-  },
-  "credentialStatus": [{
-    "id": "https://license.example/credentials/status/84#14278",
-    "type": "BitstringStatusListEntry",
-    "statusPurpose": "revocation",
-    "statusListIndex": "14278",
-    "statusListCredential": "https://license.example/credentials/status/84"
-  }, {
-    "id": "https://license.example/credentials/status/84#82938",
-    "type": "BitstringStatusListEntry",
-    "statusPurpose": "suspension",
-    "statusListIndex": "82938",
-    "statusListCredential": "https://license.example/credentials/status/84"
-  }]
-}
-"""
+# W3C VC-JOSE-COSE (Recommendation, 15 May 2025) §3.1.1 Example 1 "A simple example of a verifiable
+# credential secured with JOSE" and §3.1.2 Example 2 (a VP with an enveloped vc+jwt; ES384, no typ).
+JOSE_EXAMPLE_1 = read_text("w3c-vc-jose-cose/example-1.json")
+JOSE_EXAMPLE_2 = read_text("w3c-vc-jose-cose/example-2.json")
+# W3C VCDM 2.0 (Recommendation, 15 May 2025) §4.7 Example 8 "Expanded use of the issuer property",
+# §4.9 Example 11 "Use of the validFrom and validUntil properties" and §4.10 Example 13 "Use of
+# multiple entries for the status property".
+VCDM_ISSUER_OBJECT = read_text("w3c-vc-data-model-2.0/example-8.json")
+VCDM_VALIDITY = read_text("w3c-vc-data-model-2.0/example-11.json")
+VCDM_STATUS = read_text("w3c-vc-data-model-2.0/example-13.json")
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 ALGS = frozenset({"ES256"})
@@ -562,7 +444,7 @@ def test_spec_envelope_is_read() -> None:
     assert jose.parse_compact(token).header["alg"] == "ES384"
 
 
-ENVELOPE = {
+ENVELOPE: dict[str, Any] = {
     "@context": [vcdm.V2_CONTEXT],
     "type": "EnvelopedVerifiableCredential",
     "id": "data:application/vc+jwt,a.b.c",
