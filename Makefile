@@ -9,11 +9,15 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-.PHONY: setup demo test lint bench
+.PHONY: setup demo demo-offline test lint bench
 setup: $(BIN)/.installed
 
+# The issuer on http://127.0.0.1:8080 with seeded data in ./data, until Ctrl-C (README: The demo).
 demo: setup
 	$(BIN)/python -m issuer.demo
+
+demo-offline: setup
+	$(BIN)/python -m issuer.demo --offline
 
 lint: setup
 	$(BIN)/ruff check .

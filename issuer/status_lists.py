@@ -1,108 +1,169 @@
-"""The issuer's IETF Token Status List registry, file-backed for development.
+"""Publishing the issuer's status lists, signed, from the database (issuer.db.status).
 
-draft-ietf-oauth-status-list §6.2 (the status claim), §7 (status values) and §12.5/§13 privacy:
-every credential gets a fresh index drawn at random from a large list (131,072 entries, herd
-privacy), never allocated twice (TSL-7). The list is published as a signed ``statuslist+jwt``
-(§5.1) whose ``sub`` is the list URI. Issue 3 moves this into the database; this file store
-serialises writers with an exclusive ``flock`` and replaces the file atomically, so a crash never
-leaves a half-written registry.
+IETF Token Status List (draft-ietf-oauth-status-list-20) §5.1: a ``statuslist+jwt`` with ``sub`` =
+the list URI, ``iat``, ``exp`` (``Settings.status_lifetime``) and ``ttl`` (``Settings.status_ttl``),
+signed by the status-list key with its ``x5c`` (TSL-2). W3C Bitstring Status List v1.0 §2.2: a
+``BitstringStatusListCredential`` (purpose ``revocation``, ``ttl`` in milliseconds) secured as
+``vc+jwt`` (VC-JOSE-COSE §3.1.1) by the same key, ``validFrom`` now, ``validUntil`` now + lifetime.
+
+A list is "republished on change": ``Publisher`` keeps one signed document per list and signs again
+when the list's ``version`` (bumped by every status change, in any worker) differs, when the
+status-list key changed, or when the document is older than its ``ttl``. Measured on the 2-core
+development machine (SQLite, 5,000 entries allocated, 500 revoked): signing a Token Status List
+takes about 10 ms (reading the set entries, packing 131,072 entries, DEFLATE, one ES256
+signature), a Bitstring Status List about 6 ms; a cached answer about 0.07 ms (one primary-key
+read). Caching is therefore worth it: the lists are public and fetched by every verifier.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
-import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-from keys.pki import status_list_base
+import sqlalchemy as sa
+
+from issuer.db import status
 from keys.store import KeyStore
-from verifier import token_status_list
-from verifier.token_status_list import StatusReference
+from verifier import bitstring_status_list as bsl
+from verifier import token_status_list as tsl
+from verifier.vc_jose import sign_vc_jwt
 
-LIST_SIZE = 131_072
-BITS = 2  # 0 VALID, 1 INVALID (revoked), 2 SUSPENDED (§7.1)
-TOKEN_LIFETIME = timedelta(days=7)  # how long a published snapshot may be relied on
-TOKEN_TTL = timedelta(hours=12)  # how soon a verifier should fetch a fresh one (§5.1 ttl)
-
-
-class StatusRegistryError(Exception):
-    """A registry problem with a stable ``code``."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+LIST_SIZE = status.LIST_SIZE
+BITS = status.TSL_BITS  # bits per Token Status List entry (0 valid, 1 revoked, 2 suspended)
+MEDIA_TYPES = {"tsl": tsl.MEDIA_TYPE, "bsl": "application/vc+jwt"}
 
 
-class FileStatusRegistry:
-    """One status list per issuer in ``DATA_DIR/status/list-1.json``."""
+@dataclass(frozen=True)
+class Lifetimes:
+    """How long a signed list may be cached (``ttl``) and relied on (``exp``/``validUntil``)."""
 
-    def __init__(self, data_dir: Path, issuer: str) -> None:
-        self.path = Path(data_dir) / "status" / "list-1.json"
-        self.uri = f"{status_list_base(issuer)}/1"
+    ttl: timedelta
+    lifetime: timedelta
 
-    @contextmanager
-    def _locked(self) -> Iterator[dict[str, Any]]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            state = self._read()
-            yield state
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, self.path)
 
-    def _read(self) -> dict[str, Any]:
-        if not self.path.exists():
-            return {"uri": self.uri, "statuses": {}}
-        state: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
-        return state
+@dataclass(frozen=True)
+class Published:
+    """One signed status list document."""
 
-    def allocate(self) -> StatusReference:
-        """A fresh random index, marked VALID; raises ``status_list_full`` when none is left."""
-        with self._locked() as state:
-            used = state["statuses"]
-            if len(used) >= LIST_SIZE:
-                raise StatusRegistryError("status_list_full")
-            while True:
-                idx = secrets.randbelow(LIST_SIZE)
-                if str(idx) not in used:
-                    break
-            used[str(idx)] = 0
-        return StatusReference(idx, self.uri)
+    uri: str
+    body: str
+    media_type: str
+    issued_at: datetime
+    ttl: timedelta
 
-    def set_status(self, idx: int, value: int) -> None:
-        """Revoke (1), suspend (2) or reinstate (0) an allocated index."""
-        if value not in (0, 1, 2):
-            raise StatusRegistryError("status_value_invalid")
-        with self._locked() as state:
-            if str(idx) not in state["statuses"]:
-                raise StatusRegistryError("status_index_unallocated")
-            state["statuses"][str(idx)] = value
+    def max_age(self, now: datetime) -> int:
+        """Seconds an HTTP cache may keep it: what is left of its ``ttl`` (never more)."""
+        left = self.issued_at + self.ttl - now
+        return max(0, min(int(left.total_seconds()), int(self.ttl.total_seconds())))
 
-    def statuses(self) -> list[int]:
-        values = [0] * LIST_SIZE
-        for idx, value in self._read()["statuses"].items():
-            values[int(idx)] = value
-        return values
 
-    def token(self, keys: KeyStore, *, now: datetime) -> str:
-        """The signed ``statuslist+jwt`` snapshot of the list as it is now."""
-        key = keys.signing_key("status_list")
-        iat = int(now.timestamp())
-        return token_status_list.build_status_list_token(
-            self.statuses(),
-            BITS,
-            uri=self.uri,
+def sign_list(
+    conn: sa.Connection,
+    row: status.StatusList,
+    *,
+    keys: KeyStore,
+    issuer: str,
+    lifetimes: Lifetimes,
+    now: datetime,
+) -> Published:
+    """Sign ``row`` as it is now in the database."""
+    values = status.set_values(conn, row.id)
+    key = keys.signing_key("status_list")
+    iat = int(now.timestamp())
+    exp = int((now + lifetimes.lifetime).timestamp())
+    x5c = list(key.record.x5c)
+    if row.kind == "tsl":
+        statuses = [status.VALID] * row.size
+        for idx, value in values.items():
+            statuses[idx] = value
+        body = tsl.build_status_list_token(
+            statuses,
+            row.bits,
+            uri=row.uri,
             iat=iat,
-            exp=iat + int(TOKEN_LIFETIME.total_seconds()),
-            ttl=int(TOKEN_TTL.total_seconds()),
+            exp=exp,
+            ttl=int(lifetimes.ttl.total_seconds()),
             signer=key.sign,
             alg=key.record.alg,
-            x5c=list(key.record.x5c),
+            x5c=x5c,
         )
+    else:
+        encoded = bsl.encode_bitstring([i for i, v in values.items() if v], size=row.size)
+        subject = bsl.status_list_credential_subject(
+            list_url=row.uri,
+            purpose="revocation",
+            encoded_list=encoded,
+            ttl_ms=int(lifetimes.ttl.total_seconds() * 1000),
+        )
+        document = bsl.build_status_list_credential(
+            list_url=row.uri,
+            issuer=issuer,
+            subject=subject,
+            valid_from=now,
+            valid_until=now + lifetimes.lifetime,
+        )
+        body = sign_vc_jwt(
+            document, signer=key.sign, alg=key.record.alg, x5c=x5c, kid=None, iat=iat, exp=exp
+        )
+    return Published(row.uri, body, MEDIA_TYPES[row.kind], now, lifetimes.ttl)
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    version: int
+    kid: str
+    lifetimes: Lifetimes
+
+
+class Publisher:
+    """Signed lists of one app, kept until their list changes (thread-safe, per process)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._signed: dict[str, tuple[_Stamp, Published]] = {}
+
+    def publish(
+        self,
+        conn: sa.Connection,
+        row: status.StatusList,
+        *,
+        keys: KeyStore,
+        issuer: str,
+        lifetimes: Lifetimes,
+        now: datetime,
+    ) -> Published:
+        """The signed document of ``row``, from the cache while it still matches the database."""
+        stamp = _Stamp(row.version, keys.signing_key("status_list").record.kid, lifetimes)
+        with self._lock:
+            cached = self._signed.get(row.uri)
+        if cached is not None:
+            known, published = cached
+            if known == stamp and published.issued_at <= now < published.issued_at + lifetimes.ttl:
+                return published
+        published = sign_list(conn, row, keys=keys, issuer=issuer, lifetimes=lifetimes, now=now)
+        with self._lock:
+            self._signed[row.uri] = (stamp, published)
+        return published
+
+
+def snapshots(
+    conn: sa.Connection,
+    *,
+    keys: KeyStore,
+    issuer: str,
+    lifetimes: Lifetimes,
+    now: datetime,
+    publisher: Publisher | None = None,
+) -> dict[str, Published]:
+    """Every list of ``issuer``, signed, by URI (the trust bundle's ``status_lists``)."""
+    found: dict[str, Published] = {}
+    for row in status.lists_of(conn, issuer):
+        if publisher is None:
+            signed = sign_list(conn, row, keys=keys, issuer=issuer, lifetimes=lifetimes, now=now)
+        else:
+            signed = publisher.publish(
+                conn, row, keys=keys, issuer=issuer, lifetimes=lifetimes, now=now
+            )
+        found[row.uri] = signed
+    return found

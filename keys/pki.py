@@ -32,22 +32,24 @@ def new_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def issuer_host(issuer: str) -> str:
-    """The host of an issuer identifier; ValueError unless it is an https URL with a DNS host.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def issuer_host(issuer: str) -> str | None:
+    """The DNS host of an issuer identifier, or None for a loopback development identifier.
 
     OpenID4VCI 1.0 §12.2.1 (SPECS VCI-7): the credential issuer identifier is an https URL with
     no query and no fragment; user info is refused too, a DNS host is required for the SAN.
+    Development and tests may use ``http`` on a loopback host; such a leaf names the issuer by
+    its SAN URI only. Anything else raises ValueError.
     """
     parts = urlsplit(issuer)
     host = parts.hostname or ""
-    if (
-        parts.scheme != "https"
-        or parts.query
-        or parts.fragment
-        or parts.username is not None
-        or parts.password is not None
-        or not is_dns_name(host)
-    ):
+    if parts.query or parts.fragment or parts.username is not None or parts.password is not None:
+        raise ValueError("issuer identifier must have no query, fragment or user info")
+    if parts.scheme in {"http", "https"} and host in LOOPBACK_HOSTS:
+        return None
+    if parts.scheme != "https" or not is_dns_name(host):
         raise ValueError("issuer identifier must be an https URL with a DNS host")
     return host
 
@@ -85,9 +87,11 @@ def _key_usage(*, digital_signature: bool = False, ca: bool = False) -> x509.Key
 
 
 def _start(now: datetime) -> datetime:
+    """Midnight UTC of ``now``'s day: credentials date themselves to midnight UTC (issue 3), so
+    a certificate must already be valid at the rounded ``iat`` of what it signs that day."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    return now.astimezone(UTC).replace(microsecond=0)
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def build_root(key: ec.EllipticCurvePrivateKey, *, now: datetime) -> x509.Certificate:
@@ -125,7 +129,9 @@ def leaf_names(purpose: Purpose, *, issuer: str, verifier_host: str) -> list[x50
             raise ValueError("verifier host must be a DNS name")
         return [x509.DNSName(verifier_host)]
     if purpose == "issuer":
-        return [x509.UniformResourceIdentifier(issuer), x509.DNSName(issuer_host(issuer))]
+        host = issuer_host(issuer)
+        dns = [x509.DNSName(host)] if host else []
+        return [x509.UniformResourceIdentifier(issuer), *dns]
     # A status-list signer names the status path only, never the issuer: it cannot sign
     # credentials, and an issuer key cannot sign status lists (x509_trust purpose checks).
     issuer_host(issuer)

@@ -1,8 +1,9 @@
 """Shared fixtures for the verdict-level tests: one development PKI, a holder, a trust bundle.
 
 The ``duo`` fixture (session scope: made once, never mutated by a test) is a key store from
-``keys.file_store.init_store`` at the fixed time ``NOW``, a Token Status List registry with one
-valid, one revoked and one suspended index, a holder key, and the trust bundle exported from them.
+``keys.file_store.init_store`` at the fixed time ``NOW``, a Token Status List in an SQLite database
+(issuer.db.status) with one valid, one revoked and one suspended index, a holder key, and the trust
+bundle exported from them.
 Its methods sign with the real keys, so a test that tampers with a credential and re-signs it
 proves that the *check* rejects it, not the signature. ``expect`` asserts a verdict's outcome and
 the one check that failed (or was undetermined) with its stable code.
@@ -25,8 +26,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from issuer.credentials.signing import sign_sd_jwt_vc, sign_vcdm, vct_integrity
-from issuer.status_lists import FileStatusRegistry
-from issuer.trust_bundle import export_bundle
+from issuer.db import create_schema, make_engine, status
+from issuer.status_lists import Lifetimes
+from issuer.trust_bundle import database_bundle
 from keys import pki
 from keys.file_store import FileKeyStore, init_store
 from keys.store import Purpose
@@ -47,6 +49,8 @@ NONCE = "n-0S6_WzA2Mj-fixed-test-nonce"
 #: OpenID4VP 1.0 §5.9: the full client_id, prefix included (SPECS item 76).
 AUDIENCE = "x509_san_dns:verifier.duo.test"
 VCT = f"{ISSUER}/vct/diploma"
+#: The published status list's ttl and exp (TSL §5.1) in the ``duo`` bundle.
+LIFETIMES = Lifetimes(ttl=timedelta(hours=12), lifetime=timedelta(days=7))
 
 Mutator = Callable[[dict[str, Any], dict[str, Any]], None]
 
@@ -118,7 +122,7 @@ class Duo:
     """DUO's development PKI and what it published; see the module docstring."""
 
     keys: FileKeyStore
-    registry: FileStatusRegistry
+    registry: status.StatusList  # the Token Status List of ``refs`` (its ``uri``)
     holder: ec.EllipticCurvePrivateKey
     bundle: Mapping[str, Any]
     trust: TrustStore
@@ -257,11 +261,22 @@ def make_store(directory: Any, now: datetime = NOW) -> FileKeyStore:
 def duo(tmp_path_factory: pytest.TempPathFactory) -> Duo:
     data = tmp_path_factory.mktemp("duo")
     keys = make_store(data)
-    registry = FileStatusRegistry(data, ISSUER)
-    refs = {name: registry.allocate() for name in ("valid", "revoked", "suspended")}
-    registry.set_status(refs["revoked"].idx, 1)
-    registry.set_status(refs["suspended"].idx, 2)
-    bundle = export_bundle(keys, registry, now=NOW)
+    db = make_engine(f"sqlite:///{data / 'duo.sqlite3'}")
+    try:
+        create_schema(db)
+        with db.begin() as conn:
+            made = {
+                name: status.allocate(conn, "tsl", now=NOW, issuer=ISSUER)
+                for name in ("valid", "revoked", "suspended")
+            }
+            for name, value in (("revoked", status.REVOKED), ("suspended", status.SUSPENDED)):
+                status.set_value(conn, made[name].list_id, made[name].idx, value, now=NOW)
+            registry = status.get_list(conn, made["valid"].list_id)
+            bundle = database_bundle(conn, keys, issuer=ISSUER, lifetimes=LIFETIMES, now=NOW)
+    finally:
+        db.dispose()
+    assert registry is not None and len({a.list_id for a in made.values()}) == 1
+    refs = {name: status.status_reference(allocation) for name, allocation in made.items()}
     holder = ec.generate_private_key(ec.SECP256R1())
     return Duo(keys, registry, holder, bundle, TrustStore.from_bundle(bundle), refs)
 
@@ -314,3 +329,5 @@ def self_signed_leaf(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
         )
         .sign(key, hashes.SHA256())
     )
+
+from issuer_support import database, engine, live_issuer  # noqa: E402, F401  (fixtures)

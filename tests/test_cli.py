@@ -78,8 +78,11 @@ def test_every_type_signs_and_verifies(world, capsys, type_name: str) -> None:
 @pytest.mark.parametrize("fmt", ["vc+jwt", "jwt_vc_json"])
 def test_vcdm_formats_verify(world, capsys, fmt: str) -> None:
     credential = _sign(world, capsys, fmt)
+    assert "/status/w3c/" in _issuer.last_err  # type: ignore[attr-defined]
     code, verdict = _check(capsys, "--bundle", str(_bundle(world, capsys)), str(credential))
     assert (code, verdict["outcome"], verdict["format"]) == (0, "valid", fmt)
+    # A BitstringStatusListEntry from the data directory's database, its list in the bundle.
+    assert {c["name"]: c for c in verdict["checks"]}["status"]["outcome"] == "passed"
 
 
 def _flip_signature(text: str) -> str:

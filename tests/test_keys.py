@@ -133,7 +133,7 @@ def test_root_is_a_ca_for_leaves_only(store: FileKeyStore) -> None:
     usage = root.extensions.get_extension_for_class(x509.KeyUsage).value
     assert usage.key_cert_sign and usage.crl_sign and not usage.digital_signature
     assert root.not_valid_after_utc - root.not_valid_before_utc >= timedelta(days=20 * 365)
-    assert root.not_valid_before_utc == NOW.replace(microsecond=0)
+    assert root.not_valid_before_utc == NOW.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def test_init_is_idempotent(tmp_path: Path, store: FileKeyStore) -> None:

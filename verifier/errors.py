@@ -6,6 +6,8 @@ the raise site: they never contain a claim value, a key or any other data taken 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class DuoError(Exception):
     """Base class: a stable machine-readable code plus a short fixed description."""
@@ -30,6 +32,15 @@ class ProtocolError(DuoError):
     ``code`` is the spec's ``error`` value (e.g. ``invalid_proof``); ``status`` the HTTP status.
     """
 
-    def __init__(self, code: str, detail: str = "", *, status: int = 400) -> None:
+    def __init__(
+        self,
+        code: str,
+        detail: str = "",
+        *,
+        status: int = 400,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(code, detail)
         self.status = status
+        #: Response headers the spec requires with this error (WWW-Authenticate, DPoP-Nonce).
+        self.headers: dict[str, str] = dict(headers or {})

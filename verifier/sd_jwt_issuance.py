@@ -23,6 +23,7 @@ Disclosable = Callable[[ClaimPath], bool]
 Decoys = int | Callable[[ClaimPath], int]
 #: Names an issuer must not use as claims (§4.1 rule 7; ``_sd_alg`` is reserved, §4.1.1).
 RESERVED_NAMES = frozenset({"_sd", "...", "_sd_alg"})
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 class _Builder:
@@ -33,6 +34,7 @@ class _Builder:
         self.salt = salt
         self.decoys = decoys
         self.sd_alg = sd_alg
+        self.hash = disclosure.HASH_ALGORITHMS[sd_alg]
         self.disclosures: list[Disclosure] = []
         self.salts: set[str] = set()
 
@@ -51,9 +53,18 @@ class _Builder:
 
     def _hide(self, made: Disclosure) -> str:
         self.disclosures.append(made)
-        return made.digest(self.sd_alg)
+        # §4.2.3 with the hash looked up once per payload (made.digest checks sd_alg per call).
+        return jose.b64url_encode(self.hash(made.raw.encode("ascii")).digest())
 
     def build(self, value: Any, path: ClaimPath) -> Any:
+        # Exact types first: claims are plain JSON values, and isinstance(Mapping) is an ABC check.
+        kind = type(value)
+        if kind is dict:
+            return self._object(value, path)
+        if kind is list:
+            return self._array(value, path)
+        if kind in _SCALARS:
+            return value
         if isinstance(value, Mapping):
             return self._object(value, path)
         if isinstance(value, list | tuple):
@@ -66,8 +77,9 @@ class _Builder:
         for name, value in claims.items():
             if not isinstance(name, str) or name in RESERVED_NAMES:
                 raise ValueError("claim name is not a string or is reserved by SD-JWT")
-            child = self.build(value, (*path, name))  # children first: §4.2.6
-            if self.disclosable((*path, name)):
+            child_path = (*path, name)
+            child = self.build(value, child_path)  # children first: §4.2.6
+            if self.disclosable(child_path):
                 made = disclosure.object_disclosure(self._fresh_salt(), name, child)
                 digests.append(self._hide(made))
             else:
@@ -83,8 +95,9 @@ class _Builder:
         out: list[Any] = []
         has_sd = False
         for index, value in enumerate(elements):
-            child = self.build(value, (*path, index))
-            if self.disclosable((*path, index)):
+            child_path = (*path, index)
+            child = self.build(value, child_path)
+            if self.disclosable(child_path):
                 has_sd = True
                 made = disclosure.array_disclosure(self._fresh_salt(), child)
                 out.append({"...": self._hide(made)})
@@ -128,19 +141,24 @@ def serialize(issuer_jwt: str, disclosures: Iterable[str], kb_jwt: str | None = 
 def issue(
     claims: Mapping[str, Any],
     *,
-    header: Mapping[str, Any],
+    header: Mapping[str, Any] | jose.EncodedHeader,
     signer: jose.Signer,
     disclosable: Disclosable,
     salt: SaltSource,
     decoys: Decoys = 0,
     hash_alg: str = disclosure.DEFAULT_SD_ALG,
 ) -> str:
-    """Build, sign (``header`` carries ``alg`` and e.g. ``typ``) and serialize an SD-JWT."""
-    if header.get("alg") not in jose.ASYMMETRIC_ALGS:
+    """Build, sign (``header`` carries ``alg`` and e.g. ``typ``) and serialize an SD-JWT.
+
+    ``header`` may be encoded already (``jose.encode_header``), to reuse it for many credentials.
+    """
+    alg = header.alg if isinstance(header, jose.EncodedHeader) else header.get("alg")
+    if alg not in jose.ASYMMETRIC_ALGS:
         # §4.1: the Issuer-signed JWT MUST be signed, never with "none".
         raise ValueError("header alg must be an asymmetric signature algorithm")
     payload, made = make_sd_payload(
         claims, disclosable=disclosable, salt=salt, decoys=decoys, hash_alg=hash_alg
     )
-    token = jose.sign_compact(dict(header), payload, signer)
+    encoded = header if isinstance(header, jose.EncodedHeader) else dict(header)
+    token = jose.sign_compact(encoded, payload, signer)
     return serialize(token, (d.raw for d in made))

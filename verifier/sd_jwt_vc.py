@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from verifier import jose, kb_jwt, sd_jwt, sd_jwt_processing, status_check, type_metadata
@@ -106,9 +107,14 @@ def check_type_metadata(payload: Mapping[str, Any], trust: TrustStore) -> None:
     integrity = payload.get("vct#integrity")
     if integrity is not None and not isinstance(integrity, str):
         raise InvalidCredential("type_metadata_integrity_mismatch", "vct#integrity is malformed")
-    type_metadata.parse_type_metadata(
-        document.encode("utf-8"), vct=payload["vct"], integrity=integrity
-    )
+    _check_type_metadata_document(document, payload["vct"], integrity)
+
+
+#: Pure, so memoised: keyed on the exact document text, the vct and the vct#integrity string, so
+#: any change to one of them is checked afresh; only documents that passed are remembered.
+@lru_cache(maxsize=64)
+def _check_type_metadata_document(document: str, vct: str, integrity: str | None) -> None:
+    type_metadata.parse_type_metadata(document.encode("utf-8"), vct=vct, integrity=integrity)
 
 
 def _holder_binding(

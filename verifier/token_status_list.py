@@ -6,8 +6,9 @@ in ZLIB format), §4.2 the JSON ``StatusList``, §5.1 the Status List Token as a
 media type, §8.3 the Relying Party's validation steps and §8.4 historical resolution.
 
 The issuer's builders and the verifier's checks share the packing code, so both read the same
-bits. Pure functions: the caller fetches the token and resolves (and trusts) its key. Limits: JWT
-only (no CWT); a decompressed list above 16 MiB is refused (``verifier.bounded_inflate``).
+bits. Pure functions (a bounded memo skips re-verifying a token already verified under the same
+key): the caller fetches the token and resolves (and trusts) its key. Limits: JWT only (no CWT);
+a decompressed list above 16 MiB is refused (``verifier.bounded_inflate``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeGuard
+
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from verifier.bounded_inflate import CorruptStream, inflate_zlib
 from verifier.errors import InvalidCredential
@@ -206,6 +209,23 @@ def check_content_type(content_type: str) -> None:
         raise InvalidCredential("status_list_content_type_invalid", "wrong response media type")
 
 
+#: Memo of a pure function: (token, uri, key SPKI DER, algorithms) -> the decoded list of a token
+#: whose signature verifies under that key and whose ``sub`` is that uri. Equal inputs give an
+#: equal outcome, so a repeat skips signature and inflate; only successes are kept; the checks
+#: that depend on ``now`` or on the caller run every time. Emptied when it holds VERIFIED_LISTS.
+_VERIFIED: dict[tuple[str, str, bytes, frozenset[str]], StatusList] = {}
+VERIFIED_LISTS = 64
+
+
+def _spki(key: Any) -> bytes | None:
+    """The key's SubjectPublicKeyInfo DER; None (never memoised) for a JWK or an unknown type."""
+    try:
+        der: bytes = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return der
+
+
 def verify_status_list_token(
     token: str,
     *,
@@ -228,22 +248,24 @@ def verify_status_list_token(
     jws = parse_compact(token, code="status_list_malformed")
     _check_header(jws.header)
     key = resolve_key(jws.header, jws.payload)
-    # §5.1 rule 2: Relying Parties MUST reject JWTs with an invalid signature.
-    verify_signature(jws, key, algorithms=algorithms, code="status_list_signature_invalid")
-    claims = jws.payload
-    # §5.1 / §8.3 step 4a: sub MUST equal the uri of the Referenced Token's status_list.
-    if claims.get("sub") != uri:
-        raise InvalidCredential("status_list_sub_mismatch", "sub is not the referenced uri")
-    iat, exp, ttl = _validity_claims(claims, now)
-    if at is None:
-        # §8.3 step 4c: if exp is present, the token MUST NOT be expired.
-        if exp is not None and exp <= now.timestamp():
-            raise InvalidCredential("status_list_expired", "status list token has expired")
-    elif not covers_time(claims, at):
-        # §8.4: reject unless the requested time lies within the token's iat..exp.
-        raise InvalidCredential("status_list_time_not_covered", "token does not cover the time")
-    decoded = StatusList.decode(claims.get("status_list"))
-    return replace(decoded, iat=iat, exp=exp, ttl=ttl)
+    allowed, der = frozenset(algorithms), _spki(key)
+    memo = None if der is None else (token, uri, der, allowed)
+    known = None if memo is None else _VERIFIED.get(memo)
+    if known is None:
+        # §5.1 rule 2: Relying Parties MUST reject JWTs with an invalid signature.
+        verify_signature(jws, key, algorithms=allowed, code="status_list_signature_invalid")
+        # §5.1 / §8.3 step 4a: sub MUST equal the uri of the Referenced Token's status_list.
+        if jws.payload.get("sub") != uri:
+            raise InvalidCredential("status_list_sub_mismatch", "sub is not the referenced uri")
+    iat, exp, ttl = _validity_claims(jws.payload, now, at)
+    if known is None:
+        decoded = StatusList.decode(jws.payload.get("status_list"))
+        known = replace(decoded, iat=iat, exp=exp, ttl=ttl)  # frozen, so shared safely
+        if memo is not None:
+            if len(_VERIFIED) >= VERIFIED_LISTS:
+                _VERIFIED.clear()
+            _VERIFIED[memo] = known
+    return known
 
 
 def _check_header(header: dict[str, Any]) -> None:
@@ -256,7 +278,7 @@ def _check_header(header: dict[str, Any]) -> None:
 
 
 def _validity_claims(
-    claims: dict[str, Any], now: datetime
+    claims: dict[str, Any], now: datetime, at: datetime | None
 ) -> tuple[int | float, int | float | None, int | float | None]:
     iat, exp, ttl, nbf = (claims.get(name) for name in ("iat", "exp", "ttl", "nbf"))
     if not _is_number(iat):  # §5.1: iat is REQUIRED
@@ -267,6 +289,13 @@ def _validity_claims(
         raise InvalidCredential("status_list_malformed", "ttl is not a positive number")
     if nbf is not None and nbf > now.timestamp():  # RFC 7519 §4.1.5
         raise InvalidCredential("status_list_not_yet_valid", "status list token is not yet valid")
+    if at is None:
+        # §8.3 step 4c: if exp is present, the token MUST NOT be expired.
+        if exp is not None and exp <= now.timestamp():
+            raise InvalidCredential("status_list_expired", "status list token has expired")
+    elif not covers_time(claims, at):
+        # §8.4: reject unless the requested time lies within the token's iat..exp.
+        raise InvalidCredential("status_list_time_not_covered", "token does not cover the time")
     return iat, exp, ttl
 
 

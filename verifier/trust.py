@@ -45,6 +45,11 @@ class TrustStore:
     type_metadata: Mapping[str, str] = field(default_factory=dict)
     #: status list uri -> a snapshot of its ``statuslist+jwt``.
     status_lists: Mapping[str, str] = field(default_factory=dict)
+    #: x5c chains this store has validated (keyed on chain and anchors, used only inside the
+    #: validity window of the validated path); not an init field, so replace() starts afresh.
+    _chains: x509_trust.ChainCache = field(
+        default_factory=x509_trust.ChainCache, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_bundle(cls, bundle: Any) -> TrustStore:
@@ -121,7 +126,7 @@ class TrustStore:
         if not (self.anchors and "x5c" in header):
             return self.issuer_key(header, iss, now=now, signed_at=None)
         try:
-            leaf = x509_trust.validate_chain(header["x5c"], self.anchors, now=now)
+            leaf = self._chains.validate(header["x5c"], self.anchors, now=now)
             x509_trust.check_status_list_signer(leaf, uri, iss=iss)
             return x509_trust.leaf_public_key(leaf)
         except _CERTIFICATE_FAULTS:
@@ -149,13 +154,13 @@ class TrustStore:
         self, header: Mapping[str, Any], iss: str, *, now: datetime, signed_at: datetime | None
     ) -> x509.Certificate:
         try:
-            return x509_trust.validate_chain(header["x5c"], self.anchors, now=now)
+            return self._chains.validate(header["x5c"], self.anchors, now=now)
         except InvalidCredential as error:
             leaf_only = {"x5c": header["x5c"]}
             published = any(_matches(jwk, leaf_only) for jwk in self.issuer_jwks.get(iss, ()))
             if error.code != "x5c_expired" or signed_at is None or signed_at > now or not published:
                 raise
-        return x509_trust.validate_chain(header["x5c"], self.anchors, now=signed_at)
+        return self._chains.validate(header["x5c"], self.anchors, now=signed_at)
 
 
 def _check_certified(jwk: Mapping[str, Any], anchors: Sequence[x509.Certificate], iss: str) -> None:

@@ -15,7 +15,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, NoReturn
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -30,6 +30,8 @@ from verifier.jose import b64url_encode
 MAX_CHAIN = 8
 #: The longest base64 text accepted for one certificate.
 MAX_CERT_CHARS = 65536
+#: How many validated chains one ChainCache keeps before it starts again empty.
+CHAIN_CACHE_SIZE = 256
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 
 
@@ -128,6 +130,13 @@ def validate_chain(
     ``x5c_leaf_not_end_entity``, ``x5c_leaf_key_usage``, ``x5c_expired``, ``x5c_not_yet_valid``,
     ``x5c_untrusted``) or VerificationIncomplete ``no_trust_anchor`` when no anchor is configured.
     """
+    return _validate(x5c, anchors, now)[0]
+
+
+def _validate(
+    x5c: Sequence[str], anchors: Sequence[x509.Certificate], now: datetime
+) -> tuple[x509.Certificate, list[x509.Certificate]]:
+    """``validate_chain``, also returning the path that validated, from the leaf to its anchor."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     certs = _parse_chain(x5c)
@@ -139,15 +148,15 @@ def validate_chain(
     leaf = certs[0]
     _check_leaf(leaf)
     try:
-        _verifier(anchors, now).verify(leaf, certs[1:])
+        path = _verifier(anchors, now).verify(leaf, certs[1:]).chain
     except verification.VerificationError:
         _raise_failure(certs, anchors, now)
-    return leaf
+    return leaf, path
 
 
 def _raise_failure(
     certs: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate], now: datetime
-) -> None:
+) -> NoReturn:
     """Tell a chain that is only outside its validity period at ``now`` from an untrusted one.
 
     The path is tried again at the start of the certificates' common validity period; if it
@@ -165,6 +174,53 @@ def _raise_failure(
                 raise InvalidCredential("x5c_expired", "x5c certificate has expired")
             raise InvalidCredential("x5c_not_yet_valid", "x5c certificate is not yet valid")
     raise InvalidCredential("x5c_untrusted", "x5c does not chain to a trust anchor")
+
+
+class _Validated(NamedTuple):
+    anchors: tuple[x509.Certificate, ...]
+    leaf: x509.Certificate
+    start: datetime  # the latest notBefore of the validated path
+    end: datetime  # the earliest notAfter of the validated path
+
+
+class ChainCache:
+    """Chains that passed ``validate_chain``, each with the time window of its validated path.
+
+    A leaf is served from here only for the same ``x5c`` text and equal anchors, and only while
+    ``now`` lies within the validity of every certificate of the path that validated, anchor
+    included (RFC 5280 §6.1.3 (a)(2)). Nothing else path validation checks depends on time, so
+    within that window the full check would accept the chain again. Failures are never kept:
+    every rejection is decided, and reported, in full. Bounded: emptied when full.
+    """
+
+    def __init__(self, maxsize: int = CHAIN_CACHE_SIZE) -> None:
+        self._maxsize = maxsize
+        self._valid: dict[tuple[str, ...], _Validated] = {}
+
+    def __len__(self) -> int:
+        """How many validated chains are kept."""
+        return len(self._valid)
+
+    def validate(
+        self, x5c: Sequence[str], anchors: Sequence[x509.Certificate], *, now: datetime
+    ) -> x509.Certificate:
+        """``validate_chain(x5c, anchors, now=now)``, from the cache where it is sure to agree."""
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        if not isinstance(x5c, list | tuple) or not all(isinstance(c, str) for c in x5c):
+            return validate_chain(x5c, anchors, now=now)  # malformed: never cached
+        chain, trusted = tuple(x5c), tuple(anchors)
+        found = self._valid.get(chain)
+        # Anchors compared, not hashed: usually the very same objects, so this is quick.
+        if found is not None and found.anchors == trusted and found.start <= now <= found.end:
+            return found.leaf
+        leaf, path = _validate(x5c, anchors, now)
+        if len(self._valid) >= self._maxsize:
+            self._valid.clear()
+        start = max(cert.not_valid_before_utc for cert in path)
+        end = min(cert.not_valid_after_utc for cert in path)
+        self._valid[chain] = _Validated(trusted, leaf, start, end)
+        return leaf
 
 
 def leaf_public_key(cert: x509.Certificate) -> CertificatePublicKeyTypes:

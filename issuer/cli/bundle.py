@@ -1,6 +1,8 @@
 """``duo-issuer bundle export``: print the trust bundle (docs/trust-bundle.md) on stdout.
 
-The SHA-256 fingerprint of each root certificate goes to stderr, for comparing out of band.
+The bundle holds a freshly signed snapshot of every status list in the data directory's database
+(SQLite there, or ``DATABASE_URL``). The SHA-256 fingerprint of each root certificate goes to
+stderr, for comparing out of band.
 """
 
 from __future__ import annotations
@@ -12,11 +14,16 @@ from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from sqlalchemy.exc import SQLAlchemyError
 
+from issuer.cli.credentials import database_failed, open_database, settings_for
 from issuer.cli.keys import data_dir
-from issuer.status_lists import FileStatusRegistry
-from issuer.trust_bundle import export_bundle
+from issuer.config import ConfigError
+from issuer.status_lists import Lifetimes
+from issuer.trust_bundle import database_bundle
 from keys.file_store import FileKeyStore, KeyStoreError
+
+PROG = "duo-issuer bundle"
 
 
 def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,10 +39,21 @@ def _export(args: argparse.Namespace) -> int:
     try:
         keys = FileKeyStore.open(directory)
     except KeyStoreError as error:
-        print(f"duo-issuer bundle: error: {error.detail} ({error.code})", file=sys.stderr)
+        print(f"{PROG}: error: {error.detail} ({error.code})", file=sys.stderr)
         return 1
-    registry = FileStatusRegistry(directory, keys.issuer)
-    bundle = export_bundle(keys, registry, now=datetime.now(UTC))
+    try:
+        settings = settings_for(directory)
+        lifetimes = Lifetimes(ttl=settings.status_ttl, lifetime=settings.status_lifetime)
+        engine = open_database(directory)
+        try:
+            with engine.connect() as conn:
+                bundle = database_bundle(
+                    conn, keys, issuer=keys.issuer, lifetimes=lifetimes, now=datetime.now(UTC)
+                )
+        finally:
+            engine.dispose()
+    except (ConfigError, SQLAlchemyError, OSError) as error:
+        return database_failed(PROG, error)
     for pem in bundle["anchors"]:
         digest = x509.load_pem_x509_certificate(pem.encode("ascii")).fingerprint(hashes.SHA256())
         print(f"root CA SHA-256 fingerprint: {digest.hex(':')}", file=sys.stderr)

@@ -1,9 +1,12 @@
 """``duo-issuer credential sign``: sign one credential with the development keys and print it.
 
 The claims file holds the type's claims as its JSON Schema defines them (schemas/examples/). The
-same code path as the issuer service: issuer.credentials.signing. An SD-JWT VC gets a fresh random
-index in the status list of the data directory. Exit status 1 with one line on stderr on any
-problem; the claims themselves are never printed in an error.
+same code path as the issuer service: issuer.credentials.signing. Each credential gets a fresh
+random status index from the data directory's database (issuer.db.status): an SD-JWT VC in a Token
+Status List, a W3C format in a Bitstring Status List (a ``BitstringStatusListEntry``). It is a
+direct signing tool: it records no issued credential (there is no registry record behind it), so
+``duo-issuer revoke`` does not know it; the list URI and index are printed on stderr. Exit status 1
+with one line on stderr on any problem; the claims themselves are never printed in an error.
 """
 
 from __future__ import annotations
@@ -13,9 +16,13 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from issuer.cli.credentials import database_failed, open_database
 from issuer.cli.keys import data_dir
+from issuer.config import ConfigError
 from issuer.credentials.signing import FORMATS, sign_sd_jwt_vc, sign_vcdm
-from issuer.status_lists import FileStatusRegistry, StatusRegistryError
+from issuer.db import status
 from keys.file_store import FileKeyStore, KeyStoreError
 from schemas import loader
 from schemas.elm import MappingError
@@ -74,9 +81,11 @@ def _sign(args: argparse.Namespace) -> int:
         where = f" at {error.pointer}" if error.pointer else ""
         print(f"{PROG}: error: {error.detail}{where} ({error.code})", file=sys.stderr)
         return 1
-    except (KeyStoreError, StatusRegistryError, MappingError) as error:
+    except (KeyStoreError, status.StatusError, MappingError) as error:
         print(f"{PROG}: error: cannot sign ({error.code})", file=sys.stderr)
         return 1
+    except (ConfigError, SQLAlchemyError, OSError) as error:
+        return database_failed(PROG, error)
     return 0
 
 
@@ -88,7 +97,10 @@ def _signed(args: argparse.Namespace) -> str:
     directory = data_dir(args)
     keys = FileKeyStore.open(directory)
     now = datetime.now(UTC)
-    if args.fmt != "dc+sd-jwt":
+    kind: status.Kind = "tsl" if args.fmt == "dc+sd-jwt" else "bsl"
+    allocation = _allocate(directory, kind, issuer=keys.issuer, now=now)
+    print(f"status list {allocation.uri} index {allocation.idx}", file=sys.stderr)
+    if kind == "bsl":
         return sign_vcdm(
             args.fmt,
             args.type_name,
@@ -97,14 +109,25 @@ def _signed(args: argparse.Namespace) -> str:
             issuer=keys.issuer,
             holder_jwk=holder,
             now=now,
+            status=status.bitstring_entry(allocation),
         )
-    status = FileStatusRegistry(directory, keys.issuer).allocate()
     return sign_sd_jwt_vc(
         args.type_name,
         claims,
         keys=keys,
         issuer=keys.issuer,
         holder_jwk=holder,
-        status=status,
+        status=status.status_reference(allocation),
         now=now,
     )
+
+
+def _allocate(
+    directory: Path, kind: status.Kind, *, issuer: str, now: datetime
+) -> status.Allocation:
+    engine = open_database(directory)
+    try:
+        with engine.begin() as conn:
+            return status.allocate(conn, kind, now=now, issuer=issuer)
+    finally:
+        engine.dispose()

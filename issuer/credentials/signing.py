@@ -15,7 +15,9 @@ Bitstring Status List).
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -40,14 +42,47 @@ _NOT_DISCLOSABLE = NEVER_DISCLOSABLE | {"iat"}
 SaltSource = Callable[[], bytes]
 
 
-def _random_salt() -> bytes:
-    return secrets.token_bytes(SALT_BYTES)
+class _SaltPool:
+    """16-byte salts cut from one 512-byte ``secrets.token_bytes`` read (one syscall per 32 salts).
+
+    Each slice is handed out once (the lock serialises threads); a forked child starts with an
+    empty pool, so parent and child never hand out the same bytes. As unpredictable as one read
+    per salt (RFC 9901 §9.3).
+    """
+
+    READ = 512
+
+    def __init__(self) -> None:
+        self.restart()
+
+    def restart(self) -> None:
+        """Drop the unused bytes (and a lock a thread of the parent may have held at fork)."""
+        self._lock = threading.Lock()
+        self._buffer, self._offset = b"", 0
+
+    def __call__(self) -> bytes:
+        with self._lock:
+            if self._offset + SALT_BYTES > len(self._buffer):
+                self._buffer, self._offset = secrets.token_bytes(self.READ), 0
+            start = self._offset
+            self._offset += SALT_BYTES
+            return self._buffer[start : self._offset]
+
+
+_random_salt = _SaltPool()
+os.register_at_fork(after_in_child=_random_salt.restart)
 
 
 @lru_cache(maxsize=32)
 def vct_integrity(type_name: str, issuer: str) -> str:
     """``vct#integrity`` of the type metadata exactly as published (trust bundle, well-known)."""
     return loader.integrity_of(loader.type_metadata_document(type_name, issuer))
+
+
+@lru_cache(maxsize=32)
+def _sd_jwt_vc_header(alg: str, kid: str, x5c: tuple[str, ...]) -> jose.EncodedHeader:
+    """The issuer JWT header, encoded once per signing key (a pure function of its record)."""
+    return jose.encode_header({"alg": alg, "typ": "dc+sd-jwt", "kid": kid, "x5c": list(x5c)})
 
 
 def _disclosable(path: ClaimPath) -> bool:
@@ -82,15 +117,9 @@ def sign_sd_jwt_vc(
         payload["cnf"] = {"jwk": dict(holder_jwk)}
     if status is not None:
         payload["status"] = status.claim()
-    header = {
-        "alg": key.record.alg,
-        "typ": "dc+sd-jwt",
-        "kid": key.record.kid,
-        "x5c": list(key.record.x5c),
-    }
     return sd_jwt_issuance.issue(
         payload,
-        header=header,
+        header=_sd_jwt_vc_header(key.record.alg, key.record.kid, tuple(key.record.x5c)),
         signer=key.sign,
         disclosable=_disclosable,
         salt=salt,
@@ -113,8 +142,10 @@ def sign_vcdm(
     issuer: str,
     holder_jwk: Mapping[str, Any] | None,
     now: datetime,
+    status: Mapping[str, Any] | None = None,
 ) -> str:
-    """A ``vc+jwt`` (VCDM 2.0) or ``jwt_vc_json`` (VCDM 1.1) credential of ``type_name`` (ELM)."""
+    """A ``vc+jwt`` (VCDM 2.0) or ``jwt_vc_json`` (VCDM 1.1) credential of ``type_name`` (ELM);
+    ``status`` is its ``credentialStatus`` (a BitstringStatusListEntry, issuer.db.status)."""
     key = keys.signing_key("issuer")
     build = elm.elm_credential if fmt == "vc+jwt" else elm.elm_credential_v11
     document = build(
@@ -123,6 +154,7 @@ def sign_vcdm(
         issuer=issuer,
         credential_id=f"urn:uuid:{uuid.uuid4()}",
         valid_from=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        status=None if status is None else dict(status),
     )
     if holder_jwk is not None:
         document["credentialSubject"]["id"] = did_jwk(holder_jwk)

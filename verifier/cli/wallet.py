@@ -1,5 +1,8 @@
-"""``duo-wallet``: the reference holder's command line (key generation, presentation).
+"""``duo-wallet``: the reference holder's command line (receive, list, show, keygen, present).
 
+``receive`` redeems a credential offer with OpenID4VCI 1.0's pre-authorized code flow
+(verifier.holder) and keeps the credentials in the wallet file of the data directory (mode 0600);
+``list`` shows them and ``show`` prints one (and can write its holder key for ``present``).
 ``keygen`` writes a P-256 private JWK (mode 0600) for holder binding; ``present`` selects
 Disclosures (RFC 9901 §7.2 via verifier.sd_jwt_selection) and appends a KB-JWT (§4.3) for the
 given nonce and audience, printing the bare compact SD-JWT+KB.
@@ -9,17 +12,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from verifier import jose, kb_jwt, strict_json
 from verifier.cli import EXIT_USAGE, ArgumentParser, read_input
 from verifier.errors import DuoError
+from verifier.holder.oid4vci_client import Oid4vciClient
+from verifier.holder.store import WALLET_FILE, Wallet
+from verifier.holder.transport import IssuerError
 from verifier.sd_jwt import MAX_SD_JWT_BYTES
 from verifier.sd_jwt_selection import present
 
@@ -37,6 +46,19 @@ def _parser() -> ArgumentParser:
     show.add_argument("--disclose", default="", help="comma-separated claim paths, e.g. a,b.c")
     show.add_argument("--nonce", required=True, help="the verifier's nonce")
     show.add_argument("--aud", required=True, help="the verifier's client identifier")
+    receive = commands.add_parser("receive", help="redeem a credential offer (pre-authorized)")
+    receive.add_argument("offer", help="the offer URI (openid-credential-offer://...)")
+    receive.add_argument("--pin", help="the transaction code (PIN) the offer asks for")
+    listing = commands.add_parser("list", help="list the credentials in the wallet")
+    stored = commands.add_parser("show", help="print one credential from the wallet")
+    stored.add_argument("id", help="the credential's id (see list)")
+    stored.add_argument("--key-out", help="also write its holder key (private JWK, mode 0600)")
+    for command in (receive, listing, stored):
+        command.add_argument(
+            "--data-dir", help="directory of wallet.json (default: $DUO_DATA_DIR, else ./data)"
+        )
+    for command in (receive, listing):
+        command.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -70,9 +92,92 @@ def make_presentation(
     return selected + binding
 
 
+def data_dir(chosen: str | None) -> Path:
+    """``--data-dir``, else ``$DUO_DATA_DIR``, else ``./data``."""
+    return Path(chosen or os.environ.get("DUO_DATA_DIR") or "data").resolve()
+
+
+def receive(offer: str, *, pin: str | None, directory: Path) -> dict[str, Any]:
+    """Redeem ``offer`` over HTTP, keep what arrives in the wallet, then notify the issuer."""
+    with requests.Session() as http:
+        http.trust_env = False  # loopback only: never through a proxy from the environment
+        client = Oid4vciClient(http, clock=lambda: datetime.now(UTC))
+        receipt = client.receive(offer, tx_code=pin)
+        wallet = Wallet.open(directory)
+        now = datetime.now(UTC)
+        issuer = receipt.flow.issuer.issuer
+        stored = [wallet.add(item, issuer=issuer, received_at=now) for item in receipt.issued]
+        wallet.save()
+        # OpenID4VCI 1.0 §11.1: credential_accepted once the credentials are stored. Best
+        # effort (§11: the issuer cannot count on it); the credentials are kept either way.
+        for notification in dict.fromkeys(i.notification_id for i in receipt.issued):
+            try:
+                if notification is not None:
+                    client.notify(receipt.flow, notification, "credential_accepted")
+            except DuoError as error:
+                print(f"duo-wallet: warning: the issuer was not notified ({error.code})",
+                      file=sys.stderr)  # fmt: skip
+    pending = [
+        {
+            "configuration_id": p.configuration_id,
+            "transaction_id": p.transaction_id,
+            "interval": p.interval,
+        }
+        for p in receipt.pending
+    ]
+    return {"credentials": [c.summary() for c in stored], "pending": pending}
+
+
+def _print_credentials(rows: Sequence[dict[str, Any]]) -> None:
+    for row in rows:
+        key = f"key {row['key'][:12]}..." if row["key"] else "no holder key"
+        print(
+            f"{row['id']:>4}  {row['configuration_id']:<24} {row['format']:<12} {key}  "
+            f"{row['received_at']}  {row['issuer']}"
+        )
+
+
+def _wallet_command(args: Any) -> int:
+    directory = data_dir(args.data_dir)
+    if args.command == "receive":
+        result = receive(args.offer, pin=args.pin, directory=directory)
+        if args.json:
+            print(json.dumps(result, indent=2))
+            return 0
+        print(f"received {len(result['credentials'])} credential(s) into {directory / WALLET_FILE}")
+        _print_credentials(result["credentials"])
+        for item in result["pending"]:
+            print(f"  deferred: {item['configuration_id']} (the issuer is not ready yet)")
+        return 0
+    wallet = Wallet.open(directory)
+    if args.command == "list":
+        rows = [c.summary() for c in wallet.credentials]
+        if args.json:
+            print(json.dumps({"credentials": rows}, indent=2))
+        else:
+            _print_credentials(rows)
+        return 0
+    stored = wallet.find(args.id)
+    if args.key_out and stored.key is not None:
+        private = wallet.key(stored.key).private_jwk()
+        fd = os.open(args.key_out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({**private, "alg": ALG}, handle)
+    print(stored.credential)
+    return 0
+
+
+def _error_line(error: DuoError) -> str:
+    if isinstance(error, IssuerError) and re.fullmatch(r"[a-z_]{1,64}", error.error):
+        return f"duo-wallet: the server refused ({error.error})"
+    return f"duo-wallet: error ({error.code})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command in {"receive", "list", "show"}:
+            return _wallet_command(args)
         if args.command == "keygen":
             print(json.dumps(keygen(Path(args.out))))
             return 0
@@ -90,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
     except DuoError as error:
-        print(f"duo-wallet: error ({error.code})", file=sys.stderr)
+        print(_error_line(error), file=sys.stderr)
         return 1
     except (OSError, KeyError, ValueError) as error:
         print(f"duo-wallet: error: {type(error).__name__}", file=sys.stderr)

@@ -1,0 +1,3 @@
+"""Imports every table definition so that ``create_schema`` creates them all."""
+
+from issuer.db import tables as tables
