@@ -22,7 +22,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,10 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from issuer.credentials.signing import TOP_LEVEL_DECOYS, sign_sd_jwt_vc
-from issuer.status_lists import FileStatusRegistry
-from issuer.trust_bundle import export_bundle
+from issuer.db import create_schema, make_engine
+from issuer.db import status as status_db
+from issuer.status_lists import Lifetimes
+from issuer.trust_bundle import database_bundle
 from keys.file_store import FileKeyStore, init_store
 from schemas import loader
 from verifier import jose, sd_jwt
@@ -57,6 +59,7 @@ CLAIMS = (
     "record_id", "nlqf_level", "eqf_level", "degree_title", "judicium", "institution",
 )  # fmt: skip
 SECONDS = 2.0
+LIFETIMES = Lifetimes(ttl=timedelta(hours=12), lifetime=timedelta(days=7))
 BATCH_SECONDS = 0.05
 
 
@@ -140,9 +143,16 @@ def present(s: Setup, credential: str) -> str:
 def build(data_dir: Path) -> Setup:
     now = datetime.now(UTC)
     keys = init_store(data_dir, issuer=ISSUER, verifier_host=VERIFIER_HOST, now=now)
-    registry = FileStatusRegistry(data_dir, ISSUER)
-    status = registry.allocate()
-    bundle = json.loads(json.dumps(export_bundle(keys, registry, now=now)))
+    engine = make_engine(f"sqlite:///{data_dir / 'bench.sqlite3'}")
+    try:
+        create_schema(engine)
+        with engine.begin() as conn:
+            allocation = status_db.allocate(conn, "tsl", now=now, issuer=ISSUER)
+            published = database_bundle(conn, keys, issuer=ISSUER, lifetimes=LIFETIMES, now=now)
+    finally:
+        engine.dispose()
+    status = status_db.status_reference(allocation)
+    bundle = json.loads(json.dumps(published))
     policy = Policy(require_holder_binding=True, nonce=NONCE, audience=AUDIENCE)
     holder = ec.generate_private_key(ec.SECP256R1())
     s = Setup(

@@ -17,6 +17,7 @@ from verifier.cli import EXIT_USAGE, ArgumentParser, read_input
 from verifier.errors import DuoError
 from verifier.policy import Policy
 from verifier.trust import TrustStore
+from verifier.trust_bundle import open_bundle_jwt
 from verifier.verdict import Verdict
 from verifier.verify import MAX_INPUT_BYTES, verify
 
@@ -40,10 +41,14 @@ def _parser() -> ArgumentParser:
     return parser
 
 
-def _trust(args: object) -> TrustStore:
+def _trust(args: object, now: datetime) -> TrustStore:
     bundle, anchors, jwk = (getattr(args, n) for n in ("bundle", "anchor", "issuer_jwk"))
     if bundle:
-        return TrustStore.from_bundle(strict_json.loads(Path(bundle).read_bytes(), max_depth=64))
+        data = Path(bundle).read_bytes()
+        if data.lstrip().startswith(b"{"):
+            return TrustStore.from_bundle(strict_json.loads(data, max_depth=64))
+        signed = open_bundle_jwt(data.decode("ascii", errors="replace"), now=now)
+        return TrustStore.from_bundle(signed)
     if anchors:
         return TrustStore.from_anchors([Path(p).read_text(encoding="ascii") for p in anchors])
     return TrustStore.from_pinned_jwk(strict_json.loads(Path(jwk).read_bytes()))
@@ -72,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         now = _time(args.at)
-        trust = _trust(args)
+        trust = _trust(args, now)
         text = read_input(args.file, MAX_INPUT_BYTES)
     except (OSError, ValueError, DuoError) as error:
         code = getattr(error, "code", type(error).__name__)
