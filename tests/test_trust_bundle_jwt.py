@@ -1,4 +1,4 @@
-"""The signed trust bundle (trust-bundle+jwt): opened only when its own anchors certify its signer."""
+"""The signed trust bundle (trust-bundle+jwt): opened only when its anchors certify its signer."""
 
 from __future__ import annotations
 
@@ -58,7 +58,8 @@ def test_cli_accepts_the_signed_form(duo: Duo, tmp_path: Path, capsys: Any) -> N
     credential = tmp_path / "c.txt"
     credential.write_text(duo.issue(status="valid"))
     at = NOW.isoformat()
-    assert check.main(["check", "--json", "--bundle", str(bundle), "--at", at, str(credential)]) == 0
+    argv = ["check", "--json", "--bundle", str(bundle), "--at", at, str(credential)]
+    assert check.main(argv) == 0
     assert json.loads(capsys.readouterr().out)["outcome"] == "valid"
     bundle.write_text(signed_bundle(duo.bundle, duo.keys)[:-4] + "AAAA")
     assert check.main(["check", "--bundle", str(bundle), "--at", at, str(credential)]) == 64
