@@ -141,10 +141,20 @@ def test_binding_and_proof_types_go_together(client: FlaskClient) -> None:
     for entry in _metadata(client)["credential_configurations_supported"].values():
         assert entry["cryptographic_binding_methods_supported"] == ["jwk"]
         assert entry["credential_signing_alg_values_supported"] == ["ES256"]
-        assert set(entry["proof_types_supported"]) == {"jwt"}
-        jwt_proof = entry["proof_types_supported"]["jwt"]
-        assert jwt_proof["proof_signing_alg_values_supported"] == ["ES256"]
-        assert "key_attestations_required" not in jwt_proof
+        assert set(entry["proof_types_supported"]) == {"jwt", "attestation"}
+        for proof in entry["proof_types_supported"].values():
+            assert proof["proof_signing_alg_values_supported"] == ["ES256"]
+            assert "key_attestations_required" not in proof
+
+
+def test_required_key_attestation_is_advertised() -> None:
+    """VCI-10: key_attestations_required appears only when attestation is needed (VCI-30)."""
+    from issuer.oid4vci.metadata import credential_issuer_metadata
+
+    document = credential_issuer_metadata("https://issuer.example", key_attestations_required=True)
+    for entry in document["credential_configurations_supported"].values():
+        for proof in entry["proof_types_supported"].values():
+            assert proof["key_attestations_required"] == {}
 
 
 def _assert_displays(displays: list[dict[str, Any]]) -> None:

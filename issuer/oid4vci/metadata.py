@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from issuer.oid4vci.configurations import CONFIGURATIONS, Configuration
+from issuer.oid4vci.credential import BATCH_SIZE as CREDENTIAL_BATCH_SIZE
 from keys.store import KeyRecord, SigningKey
 from schemas import loader
 from verifier import jose
@@ -29,7 +30,7 @@ AUTHORIZATION_SERVER_WELL_KNOWN = "oauth-authorization-server"
 JWT_VC_ISSUER_WELL_KNOWN = "jwt-vc-issuer"
 SIGNED_METADATA_TYP = "openidvci-issuer-metadata+jwt"
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
-BATCH_SIZE = 10  # §12.2.4 batch_credential_issuance.batch_size (≥ 2)
+BATCH_SIZE = CREDENTIAL_BATCH_SIZE  # §12.2.4 batch_credential_issuance.batch_size (≥ 2)
 SIGNING_ALGS = ("ES256",)  # HAIP 1.0 §7: ES256 for credentials, proofs, DPoP, attestations
 VCDM_TYPES = ("VerifiableCredential", "EuropeanDigitalCredential")
 ISSUER_DISPLAY = (
@@ -96,7 +97,9 @@ def credential_metadata(configuration: Configuration, issuer: str) -> dict[str, 
     return found
 
 
-def configuration_metadata(configuration: Configuration, issuer: str) -> dict[str, Any]:
+def configuration_metadata(
+    configuration: Configuration, issuer: str, *, key_attestations_required: bool = False
+) -> dict[str, Any]:
     """One entry of ``credential_configurations_supported`` (§12.2.4, Appendix A)."""
     entry: dict[str, Any] = {"format": configuration.format, "scope": configuration.scope}
     if configuration.format == "dc+sd-jwt":
@@ -106,15 +109,20 @@ def configuration_metadata(configuration: Configuration, issuer: str) -> dict[st
     # Binding is required for every configuration, so all three appear together (VCI-10).
     entry["cryptographic_binding_methods_supported"] = ["jwk"]
     entry["credential_signing_alg_values_supported"] = list(SIGNING_ALGS)
-    entry["proof_types_supported"] = {
-        "jwt": {"proof_signing_alg_values_supported": list(SIGNING_ALGS)}
-    }
+    # F.1 jwt proofs (optionally with a key attestation) and F.3 attestation proofs (App. D).
+    proof: dict[str, Any] = {"proof_signing_alg_values_supported": list(SIGNING_ALGS)}
+    if key_attestations_required:
+        proof["key_attestations_required"] = {}  # any attestation will do (App. D)
+    entry["proof_types_supported"] = {"jwt": proof, "attestation": dict(proof)}
     entry["credential_metadata"] = credential_metadata(configuration, issuer)
     return entry
 
 
 def credential_issuer_metadata(
-    issuer: str, *, encryption: Mapping[str, Any] | None = None
+    issuer: str,
+    *,
+    encryption: Mapping[str, Any] | None = None,
+    key_attestations_required: bool = False,
 ) -> dict[str, Any]:
     """The Credential Issuer Metadata (§12.2.4); ``encryption`` adds the §10 parameters."""
     document: dict[str, Any] = {"credential_issuer": issuer}
@@ -125,7 +133,8 @@ def credential_issuer_metadata(
     document["batch_credential_issuance"] = {"batch_size": BATCH_SIZE}
     document["display"] = [dict(d) for d in ISSUER_DISPLAY]
     document["credential_configurations_supported"] = {
-        c.id: configuration_metadata(c, issuer) for c in CONFIGURATIONS.values()
+        c.id: configuration_metadata(c, issuer, key_attestations_required=key_attestations_required)
+        for c in CONFIGURATIONS.values()
     }
     return document
 

@@ -72,7 +72,11 @@ def _wants_jwt() -> bool:
 def credential_issuer(suffix: str | None = None) -> Response:
     _check_suffix(suffix)
     svc = services()
-    document = metadata.credential_issuer_metadata(svc.issuer, encryption=_encryption_metadata(svc))
+    document = metadata.credential_issuer_metadata(
+        svc.issuer,
+        encryption=_encryption_metadata(svc),
+        key_attestations_required=svc.settings.require_key_attestation,
+    )
     if _wants_jwt():
         token = metadata.signed_credential_issuer_metadata(
             document, svc.keys.signing_key("issuer"), now=svc.now()
