@@ -172,17 +172,20 @@ def inproc_poster(settings: Settings) -> Post:
     return post
 
 
-def run_inproc(post: Post, codes: Iterator[str], issuer: str, seconds: float, tally: Tally) -> None:
+def run_inproc(post: Post, codes: Iterator[str], issuer: str, seconds: float, tally: Tally) -> bool:
+    """Issue for ``seconds`` in this thread; False once the offers ran out."""
     start = time.perf_counter()
-    end = start + seconds
-    while time.perf_counter() < end:
+    end, left = start + seconds, True
+    while left and time.perf_counter() < end:
         code = next(codes, None)
         if code is None:
+            left = False
             break
         t0 = time.perf_counter()
         steps = issue_one(post, code, issuer)
         tally.add(time.perf_counter() - t0, steps)
     tally.seconds += time.perf_counter() - start
+    return left
 
 
 # --- HTTP against gunicorn ---------------------------------------------------------------------
@@ -258,9 +261,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def run_http(base: str, codes: Iterator[str], seconds: float, tally: Tally) -> None:
-    """CLIENTS threads, each with its own session, issuing until ``seconds`` have passed."""
-    lock, errors = threading.Lock(), []
+def run_http(base: str, codes: Iterator[str], seconds: float, tally: Tally) -> bool:
+    """CLIENTS threads, each with its own session, issuing until ``seconds`` have passed;
+    False once the offers ran out."""
+    lock, errors, out = threading.Lock(), [], []
     start = time.perf_counter()
     end = start + seconds
 
@@ -272,6 +276,7 @@ def run_http(base: str, codes: Iterator[str], seconds: float, tally: Tally) -> N
                 with lock:
                     code = next(codes, None)
                 if code is None:
+                    out.append(True)
                     return
                 t0 = time.perf_counter()
                 try:
@@ -289,6 +294,7 @@ def run_http(base: str, codes: Iterator[str], seconds: float, tally: Tally) -> N
     tally.seconds += time.perf_counter() - start
     if errors:
         raise SystemExit(f"bench: an HTTP issuance failed: {errors[0]}")
+    return not out
 
 
 # --- floor and report --------------------------------------------------------------------------
@@ -316,19 +322,25 @@ def ms(values: list[float], q: float) -> str:
     return f"{1000 * percentile(values, q):6.1f}"
 
 
-def report(inproc: Tally, http: Tally, floor: float) -> None:
+def report(inproc: Tally, http: Tally, floor: float, load: float) -> None:
     inproc_rate, http_rate = inproc.done / inproc.seconds, http.done / http.seconds
     print(f"duo-credentials bench/issuance.py: pre-authorized flow, {CONFIGURATION}, "
-          f"{os.cpu_count()} cpus")  # fmt: skip
+          f"{os.cpu_count()} cpus, load average before {load:.2f}")  # fmt: skip
     print(f"floor (server crypto: 1 ES256 verify + 1 sign, one core) {floor:8.0f}/s")
-    print(f"  in-process (Flask test client, 1 thread)   {inproc_rate:8.1f}/s  "
-          f"{inproc.done} in {inproc.seconds:.1f} s   floor ratio {inproc_rate / floor:.2f}")
+    print(
+        f"  in-process (Flask test client, 1 thread)   {inproc_rate:8.1f}/s  "
+        f"{inproc.done} in {inproc.seconds:.1f} s   floor ratio {inproc_rate / floor:.2f}"
+    )
     print(f"  HTTP (gunicorn {WORKERS} workers, {CLIENTS} clients)     {http_rate:8.1f}/s  "
           f"{http.done} in {http.seconds:.1f} s")  # fmt: skip
     for name, tally in (("in-process", inproc), ("HTTP", http)):
-        print(f"  {name:10s} issuance p50 {ms(tally.latencies, 0.5)} ms  "
-              f"p99 {ms(tally.latencies, 0.99)} ms   steps p50 (ms): " + "  ".join(
-                  f"{step} {1000 * statistics.median(v):.1f}" for step, v in tally.steps.items()))
+        print(
+            f"  {name:10s} issuance p50 {ms(tally.latencies, 0.5)} ms  "
+            f"p99 {ms(tally.latencies, 0.99)} ms   steps p50 (ms): "
+            + "  ".join(
+                f"{step} {1000 * statistics.median(v):.1f}" for step, v in tally.steps.items()
+            )
+        )
     result = {
         "inproc_per_s": round(inproc_rate, 1),
         "http_per_s": round(http_rate, 1),
@@ -340,6 +352,7 @@ def report(inproc: Tally, http: Tally, floor: float) -> None:
 
 
 def main() -> None:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")  # a shared machine
     floor = crypto_floor()
     with tempfile.TemporaryDirectory(prefix="duo-bench-issuance-") as tmp:
         inproc_issuer = "http://127.0.0.1:8080"  # never served: the test client needs no socket
@@ -354,13 +367,17 @@ def main() -> None:
                 issue_one(post, next(inproc_left), inproc_issuer)
             run_http(base, iter([next(http_left) for _ in range(WARMUP)]), 3600, Tally())
             inproc, http = Tally(), Tally()
-            while inproc.seconds < SECONDS or http.seconds < SECONDS:
-                if inproc.seconds < SECONDS:
-                    run_inproc(post, inproc_left, inproc_issuer,
-                               min(PHASE_SECONDS, SECONDS - inproc.seconds), inproc)  # fmt: skip
-                if http.seconds < SECONDS:
-                    run_http(base, http_left, min(PHASE_SECONDS, SECONDS - http.seconds), http)
-        report(inproc, http, floor)
+            more_inproc = more_http = True  # False once a mode used up its offers
+            while (more_inproc and inproc.seconds < SECONDS) or (
+                more_http and http.seconds < SECONDS
+            ):
+                if more_inproc and inproc.seconds < SECONDS:
+                    phase = min(PHASE_SECONDS, SECONDS - inproc.seconds)
+                    more_inproc = run_inproc(post, inproc_left, inproc_issuer, phase, inproc)
+                if more_http and http.seconds < SECONDS:
+                    phase = min(PHASE_SECONDS, SECONDS - http.seconds)
+                    more_http = run_http(base, http_left, phase, http)
+        report(inproc, http, floor, load)
 
 
 if __name__ == "__main__":

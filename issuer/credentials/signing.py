@@ -9,8 +9,8 @@
 
 Holder binding: ``cnf.jwk`` in SD-JWT VC; in the VCDM formats the holder key becomes the subject
 ``id`` as a ``did:jwk`` (there is no ``cnf`` there). Status: SD-JWT VC carries a Token Status List
-reference; the VCDM formats carry none yet, so they cannot be revoked (issue 3 publishes a
-Bitstring Status List).
+reference, the VCDM formats a ``BitstringStatusListEntry`` (revocation); the caller allocates
+the index (issuer.db.status).
 """
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ SaltSource = Callable[[], bytes]
 class _SaltPool:
     """16-byte salts cut from one 512-byte ``secrets.token_bytes`` read (one syscall per 32 salts).
 
-    Each slice is handed out once (the lock serialises threads); a forked child starts with an
-    empty pool, so parent and child never hand out the same bytes. As unpredictable as one read
-    per salt (RFC 9901 §9.3).
+    Each slice is handed out once (the lock serialises threads). A forked child (gunicorn
+    workers) notices its new process id and starts with an empty pool and a fresh lock, so parent
+    and child never hand out the same bytes. As unpredictable as one read per salt (RFC 9901 §9.3).
     """
 
     READ = 512
@@ -57,10 +57,13 @@ class _SaltPool:
 
     def restart(self) -> None:
         """Drop the unused bytes (and a lock a thread of the parent may have held at fork)."""
+        self._pid = os.getpid()
         self._lock = threading.Lock()
         self._buffer, self._offset = b"", 0
 
     def __call__(self) -> bytes:
+        if self._pid != os.getpid():
+            self.restart()
         with self._lock:
             if self._offset + SALT_BYTES > len(self._buffer):
                 self._buffer, self._offset = secrets.token_bytes(self.READ), 0
@@ -70,7 +73,6 @@ class _SaltPool:
 
 
 _random_salt = _SaltPool()
-os.register_at_fork(after_in_child=_random_salt.restart)
 
 
 @lru_cache(maxsize=32)
