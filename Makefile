@@ -28,3 +28,4 @@ test: lint
 
 bench: setup
 	$(BIN)/python bench/formats.py
+	$(BIN)/python bench/issuance.py
