@@ -29,3 +29,4 @@ test: lint
 bench: setup
 	$(BIN)/python bench/formats.py
 	$(BIN)/python bench/issuance.py
+	$(BIN)/python bench/verification.py

@@ -20,6 +20,7 @@ ERROR_CLASSES = {
     "RegistryError",
     "StatusError",
     "ConfigError",
+    "VerifierConfigError",
 }
 
 

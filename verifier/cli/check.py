@@ -38,6 +38,10 @@ def _parser() -> ArgumentParser:
     check.add_argument("--require-holder-binding", action="store_true")
     check.add_argument("--at", help="verification time, ISO 8601 (default: now)")
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    from verifier.cli import serve, verifier_keys  # the service commands: serve, keys init
+
+    serve.register(commands)
+    verifier_keys.register(commands)
     return parser
 
 
@@ -72,6 +76,8 @@ def _print_text(verdict: Verdict) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command != "check":
+        return int(args.run(args))
     if args.require_holder_binding and (args.nonce is None or args.aud is None):
         print("duo-verifier: --require-holder-binding needs --nonce and --aud", file=sys.stderr)
         return EXIT_USAGE

@@ -1,11 +1,14 @@
-"""``duo-wallet``: the reference holder's command line (receive, list, show, keygen, present).
+"""``duo-wallet``: the reference holder's command line (receive, list, show, keygen, present,
+respond).
 
 ``receive`` redeems a credential offer with OpenID4VCI 1.0's pre-authorized code flow
 (verifier.holder) and keeps the credentials in the wallet file of the data directory (mode 0600);
 ``list`` shows them and ``show`` prints one (and can write its holder key for ``present``).
 ``keygen`` writes a P-256 private JWK (mode 0600) for holder binding; ``present`` selects
 Disclosures (RFC 9901 §7.2 via verifier.sd_jwt_selection) and appends a KB-JWT (§4.3) for the
-given nonce and audience, printing the bare compact SD-JWT+KB.
+given nonce and audience, printing the bare compact SD-JWT+KB. ``respond`` answers an OpenID4VP
+1.0 request (``openid4vp://...``) with credentials from the wallet file (verifier.holder
+.oid4vp_client): the claims its DCQL query asks for plus ``--disclose``, bound to the request.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from typing import Any
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from verifier import jose, kb_jwt, strict_json
+from verifier import jose, kb_jwt, strict_json, x509_trust
 from verifier.cli import EXIT_USAGE, ArgumentParser, read_input
 from verifier.errors import DuoError
 from verifier.holder.oid4vci_client import Oid4vciClient
+from verifier.holder.oid4vp_client import Oid4vpClient, VerifierError
 from verifier.holder.store import WALLET_FILE, Wallet
 from verifier.holder.transport import IssuerError
 from verifier.sd_jwt import MAX_SD_JWT_BYTES
@@ -53,11 +57,20 @@ def _parser() -> ArgumentParser:
     stored = commands.add_parser("show", help="print one credential from the wallet")
     stored.add_argument("id", help="the credential's id (see list)")
     stored.add_argument("--key-out", help="also write its holder key (private JWK, mode 0600)")
-    for command in (receive, listing, stored):
+    answer = commands.add_parser("respond", help="answer an OpenID4VP request (openid4vp://...)")
+    answer.add_argument("request", help="the authorization request URI (openid4vp://...)")
+    answer.add_argument("--disclose", default="", help="extra claim paths to disclose, e.g. a,b.c")
+    answer.add_argument(
+        "--verifier-anchor",
+        action="append",
+        default=[],
+        help="PEM root certificate trusted for verifiers' request signatures (repeatable)",
+    )
+    for command in (receive, listing, stored, answer):
         command.add_argument(
             "--data-dir", help="directory of wallet.json (default: $DUO_DATA_DIR, else ./data)"
         )
-    for command in (receive, listing):
+    for command in (receive, listing, answer):
         command.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
@@ -128,6 +141,55 @@ def receive(offer: str, *, pin: str | None, directory: Path) -> dict[str, Any]:
     return {"credentials": [c.summary() for c in stored], "pending": pending}
 
 
+def respond(
+    uri: str, *, disclose: Sequence[str], directory: Path, anchor_files: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Answer the OpenID4VP request ``uri`` over HTTP with the wallet in ``directory``."""
+    anchors = None
+    if anchor_files:
+        anchors = x509_trust.load_anchors_pem([Path(f).read_text("ascii") for f in anchor_files])
+    wallet = Wallet.open(directory)
+    with requests.Session() as http:
+        http.trust_env = False  # loopback only: never through a proxy from the environment
+        client = Oid4vpClient(
+            http, clock=lambda: datetime.now(UTC), wallet=wallet, verifier_anchors=anchors
+        )
+        return client.respond(uri, disclose=disclose).as_json()
+
+
+_WARNINGS = {
+    "verifier_chain_not_checked": "the verifier's certificate chain was not checked "
+    "(no --verifier-anchor); its signature and client_id were",
+    "verifier_not_authenticated": "the request was not signed: the verifier is not authenticated",
+}
+
+
+def _print_response(result: dict[str, Any]) -> None:
+    print(f"presented {len(result['shared'])} credential(s) to {result['client_id']}")
+    for item in result["shared"]:
+        shown = ", ".join(".".join(str(s) for s in path) for path in item["disclosed"]) or "-"
+        print(f"  {item['query_id']}: credential {item['credential_id']}, disclosed {shown}")
+    for warning in result["warnings"]:
+        print(f"duo-wallet: warning: {_WARNINGS.get(warning, warning)}", file=sys.stderr)
+    if result["redirect_uri"]:
+        print(f"continue in the browser: {result['redirect_uri']}")
+
+
+def _respond_command(args: Any) -> int:
+    paths = [p for p in args.disclose.split(",") if p]
+    result = respond(
+        args.request,
+        disclose=paths,
+        directory=data_dir(args.data_dir),
+        anchor_files=args.verifier_anchor,
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        _print_response(result)
+    return 0
+
+
 def _print_credentials(rows: Sequence[dict[str, Any]]) -> None:
     for row in rows:
         key = f"key {row['key'][:12]}..." if row["key"] else "no holder key"
@@ -170,6 +232,8 @@ def _wallet_command(args: Any) -> int:
 def _error_line(error: DuoError) -> str:
     if isinstance(error, IssuerError) and re.fullmatch(r"[a-z_]{1,64}", error.error):
         return f"duo-wallet: the server refused ({error.error})"
+    if isinstance(error, VerifierError) and re.fullmatch(r"[a-z_]{1,64}", error.error):
+        return f"duo-wallet: the verifier refused ({error.error})"
     return f"duo-wallet: error ({error.code})"
 
 
@@ -178,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in {"receive", "list", "show"}:
             return _wallet_command(args)
+        if args.command == "respond":
+            return _respond_command(args)
         if args.command == "keygen":
             print(json.dumps(keygen(Path(args.out))))
             return 0
