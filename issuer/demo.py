@@ -1,4 +1,5 @@
-"""The demo behind ``make demo``: a live issuer with seeded data and a ready offer.
+"""The demo behind ``make demo``: a live issuer with seeded data and a ready offer, and the
+employer's verifier beside it (``duo-verifier serve`` on port 8090, trusting the issuer's bundle).
 
 ``python -m issuer.demo`` (README's first command) makes the development keys for
 ``http://127.0.0.1:8080`` and the embedded SQLite database in ``./data`` (or ``$DUO_DATA_DIR``;
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import secrets
+import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -188,7 +190,7 @@ class Demo:
     offer: CreatedOffer
     status_lists: tuple[str, ...]
 
-    def banner(self) -> str:
+    def banner(self, *, verifier_url: str) -> str:
         url, offer = self.settings.public_url, self.offer.summary()
         lists = ", ".join(self.status_lists) or f"{url}/status/... (made with the first credential)"
         aud, nonce = EMPLOYER, "demo-nonce-1"
@@ -216,6 +218,11 @@ class Demo:
        --nonce {nonce} --aud {aud} presentation.txt
    .venv/bin/duo-issuer revoke --record {self.record_id}   (then export and check again)
    a new offer: .venv/bin/duo-issuer offer create --person {self.person_id} --type diploma --tx-code
+
+== The employer's verifier {verifier_url} (trusts {self.settings.data_dir}/bundle.json)
+   open {verifier_url} in a browser, ask for a diploma, then answer the QR code's request:
+   .venv/bin/duo-wallet respond '<the openid4vp:// link under the QR code>'
+   or paste a credential at {verifier_url}/check
 
 Serving until Ctrl-C.
 """
@@ -249,6 +256,32 @@ def prepare_demo(settings: Settings, *, persons: int, seed: int, now: datetime) 
     return Demo(settings, len(report.person_ids), person_id, record_id, offer, lists)
 
 
+VERIFIER_PORT = 8090
+
+
+def _start_verifier(settings: Settings, host: str) -> subprocess.Popen[bytes]:
+    """The employer's verifier (``duo-verifier serve``) beside the issuer, trusting the bundle the
+    issuer exports now; it may fetch fresh status lists and bundles from the issuer (loopback)."""
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        bundle = _bundle(engine, FileKeyStore.open(settings.data_dir), datetime.now(UTC))
+    finally:
+        engine.dispose()
+    bundle_path = settings.data_dir / "bundle.json"
+    bundle_path.write_text(json.dumps(bundle, indent=2), encoding="utf-8")
+    issuer_host = settings.public_url.split("://", 1)[1]
+    env = {
+        **os.environ,
+        "DUO_VERIFIER_BUNDLE_URL": f"{settings.public_url}/.well-known/trust-bundle",
+    }
+    command = [
+        sys.executable, "-m", "verifier.cli.check", "serve", "--host", host,
+        "--port", str(VERIFIER_PORT), "--bundle", str(bundle_path),
+        "--data-dir", str(settings.data_dir), "--allow-host", issuer_host, "--workers", "1",
+    ]  # fmt: skip
+    return subprocess.Popen(command, env=env)  # noqa: S603  (our own module, fixed arguments)
+
+
 def serve_demo(args: argparse.Namespace) -> int:
     try:
         url = serve.public_url(args.host, args.port, None)
@@ -264,8 +297,13 @@ def serve_demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(demo.banner(), flush=True)
-    serve.serve(settings, host=args.host, port=args.port, workers=1)
+    verifier = _start_verifier(settings, args.host)
+    print(demo.banner(verifier_url=f"http://{args.host}:{VERIFIER_PORT}"), flush=True)
+    try:
+        serve.serve(settings, host=args.host, port=args.port, workers=1)
+    finally:
+        verifier.terminate()
+        verifier.wait(timeout=10)
     return 0
 
 
