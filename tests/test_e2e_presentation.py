@@ -535,6 +535,17 @@ def test_done_when_with_the_command_lines(
         assert found["state"] == "done" and found["verdict"]["outcome"] == "valid", found
         checks = {c["name"]: c["outcome"] for c in found["verdict"]["checks"]}
         assert checks["status"] == "passed" and checks["holder_binding"] == "passed"
+        # An API transaction returns the wallet's browser to a neutral page (no verdict); the
+        # integrator may present the redirect's response_code with its result token (§13.3).
+        returned = http.get(shown["redirect_uri"], timeout=10)
+        assert returned.status_code == 200 and "return to the application" in returned.text
+        assert "Sanne" not in returned.text
+        proven = http.get(
+            f"{base}/api/presentations/{started['id']}?{urlsplit(shown['redirect_uri']).query}",
+            timeout=10,
+            headers={"Authorization": f"Bearer {started['result_token']}"},
+        )
+        assert proven.status_code == 200 and proven.json() == found
         credential = Wallet.open(world.valid_wallet).credentials[0].credential
         upload = http.post(f"{base}/api/verify", json={"credential": credential}, timeout=10)
         assert upload.json()["outcome"] == "valid"

@@ -22,7 +22,7 @@ from verifier import jose
 from verifier.errors import InvalidCredential
 from verifier.oid4vp import client_id as client_ids
 from verifier.oid4vp.dcql import template
-from verifier.oid4vp.presentation import PresentationResult, evaluate
+from verifier.oid4vp.presentation import PresentationResult, evaluate, status_uris
 from verifier.oid4vp.response import read_response, response_kid
 from verifier.sd_jwt_selection import present
 from verifier.trust import TrustStore
@@ -280,6 +280,7 @@ def test_valid_presentation(duo: Duo, client_id: str) -> None:
     assert (credential["vct"], credential["issuer"]) == (f"{ISSUER}/vct/diploma", ISSUER)
     assert credential["claims"]["institution"] == {"name": "Universiteit Leiden"}
     assert "cnf" not in credential["claims"] and "birthdate" not in credential["claims"]
+    assert credential["status_uris"] == []  # issued without a status reference
     assert ("holder_binding", "passed") in [(c["name"], c["outcome"]) for c in result.checks]
     assert result.as_json() == {
         "outcome": "valid",
@@ -410,6 +411,30 @@ def test_status_unavailable_is_undetermined(duo: Duo, client_id: str) -> None:
     assert result.outcome == "undetermined", result.checks
     [credential] = result.credentials
     assert credential["outcome"] == "undetermined"
+    assert credential["status_uris"] == [duo.refs["valid"].uri]  # the list it could not have
+    assert "status" not in credential["claims"]
+
+
+def test_status_uris_name_the_lists_the_status_check_reads() -> None:
+    """TSL §6.2 and BSL §2.1: the status reference as the status check parses it; entries of
+    another type or malformed ones name no list."""
+    uri = "https://issuer.duo.test/status/bsl/1"
+    entry = {
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "7",
+        "statusListCredential": uri,
+    }
+    other = {"type": "SomeOtherStatus", "statusListCredential": "https://x.example/list"}
+    broken = {**entry, "statusListIndex": "-1", "statusListCredential": "https://y.example/l"}
+    vcdm = {"credentialStatus": [entry, other, broken, dict(entry)]}
+    assert status_uris("jwt_vc_json", vcdm) == [uri]
+    assert status_uris("vc+jwt", {"credentialStatus": entry}) == [uri]
+    assert status_uris("vc+jwt", {}) == []
+    reference = {"status": {"status_list": {"idx": 3, "uri": "https://issuer.duo.test/s/1"}}}
+    assert status_uris("dc+sd-jwt", reference) == ["https://issuer.duo.test/s/1"]
+    assert status_uris("dc+sd-jwt", {"status": {"status_list": {"uri": 5}}}) == []
+    assert status_uris("dc+sd-jwt", {}) == []
 
 
 @pytest.mark.parametrize(

@@ -127,6 +127,16 @@ def start(client: FlaskClient, claims: list[str] = DIPLOMA, **form: str) -> str:
 
 def wallet_answers(site: Site, duo: Duo, tid: str, credential: str | None = None) -> Any:
     """The wallet fetches the request object and posts an encrypted SD-JWT+KB (§8.3)."""
+    path, form = wallet_response(site, duo, tid, credential)
+    answer = site.client.post(path, data=form)
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def wallet_response(
+    site: Site, duo: Duo, tid: str, credential: str | None = None
+) -> tuple[str, dict[str, str]]:
+    """The response_uri's path and the form of the wallet's encrypted response (§8.3)."""
     raw = site.client.get(f"/oid4vp/request/{tid}").get_data(as_text=True)
     claims = jose.parse_compact(raw).payload
     presentation = duo.present(
@@ -145,9 +155,7 @@ def wallet_answers(site: Site, duo: Duo, tid: str, credential: str | None = None
         kid=key["kid"],
         zip_=None,
     )
-    answer = site.client.post(urlsplit(claims["response_uri"]).path, data={"response": token})
-    assert answer.status_code == 200, answer.get_json()
-    return answer.get_json()
+    return urlsplit(claims["response_uri"]).path, {"response": token}
 
 
 def response_code(redirect: dict[str, Any]) -> str:
@@ -317,6 +325,52 @@ def test_cross_device_result_page_and_report(site: Site, duo: Duo) -> None:
     assert report.mimetype == "application/pdf" and report.data.startswith(b"%PDF")
     digest = re.search(r'class="digest">([0-9a-f]{64})<', page)
     assert digest is not None and digest.group(1).encode() in report.data
+
+
+def test_wallet_result_and_report_name_the_presentation_hash_time_and_status_age(
+    site: Site, duo: Duo
+) -> None:
+    """Issue 4: the result page and the PDF carry the SHA-256 of the response as received (the
+    JWE of direct_post.jwt), the time the response was checked, and the status list's age."""
+    tid = start(site.client)
+    site.clock.now = NOW + timedelta(minutes=3)
+    path, form = wallet_response(site, duo, tid)
+    assert site.client.post(path, data=form).status_code == 200
+    digest = hashlib.sha256(form["response"].encode()).hexdigest()
+    page = html(site.client.get(f"/presentations/{tid}"))
+    assert f'class="digest">{digest}<' in page and "SHA-256 of the presentation" in page
+    assert "<dt>Checked at</dt><dd>2026-03-01 12:03:00 UTC</dd>" in page
+    assert "DUO&#39;s status list was last fetched" in page
+    report = site.client.get(f"/presentations/{tid}/report.pdf").data
+    assert f"SHA-256 {digest}".encode() in report
+    assert b"D:20260301120300" in report  # the report's date is the time of the check
+    nl = html(site.client.get(f"/presentations/{tid}?lang=nl"))
+    assert "De statuslijst van DUO is" in nl
+
+
+def test_api_transaction_returns_the_browser_to_a_neutral_page(site: Site, duo: Duo) -> None:
+    """§13.3: an API start without redirect_uri sends the wallet's browser to a page that says
+    to return to the application, in each language, and shows no verdict; the result page
+    stays closed to that browser (no page session started the transaction)."""
+    started = site.client.post("/api/presentations", json={"template": "diploma"}).get_json()
+    tid = started["id"]
+    target = urlsplit(wallet_answers(site, duo, tid)["redirect_uri"])
+    assert target.path == f"/presentations/{tid}/done" and target.query.startswith("response_code=")
+    phone = site.browser()
+    words = {
+        "en": "return to the application",
+        "nl": "teruggaan naar de applicatie",
+        "de": "zur Anwendung zurückkehren",
+        "fr": "et revenir à l",
+        "es": "volver a la aplicación",
+    }
+    for lang, text in words.items():
+        answer = phone.get(f"{target.path}?{target.query}", headers={"Accept-Language": lang})
+        page = html(answer)
+        assert answer.status_code == 200 and f'<html lang="{lang}">' in page and text in page
+        assert "Sanne" not in page and "verdict" not in page and "response_code" not in page
+        assert answer.headers["Referrer-Policy"] == "no-referrer"
+    assert phone.get(f"/presentations/{tid}?{target.query}").status_code == 403
 
 
 def test_result_and_status_are_hidden_from_another_session(site: Site, duo: Duo) -> None:

@@ -9,6 +9,7 @@ Flask's test client, and over real HTTP on loopback where concurrency matters.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -170,9 +171,11 @@ def result(service: Service, started: dict[str, Any], token: str | None = None) 
 
 
 def response_code(answer: Any, started: dict[str, Any]) -> str:
+    """The code of the same-device redirect: an API start without redirect_uri is sent to the
+    neutral done page."""
     target = urlsplit(answer.get_json()["redirect_uri"])
     assert f"{target.scheme}://{target.netloc}{target.path}" == (
-        f"{VERIFIER_URL}/presentations/{started['id']}"
+        f"{VERIFIER_URL}/presentations/{started['id']}/done"
     )
     code: str = parse_qs(target.query)["response_code"][0]
     return code
@@ -319,10 +322,12 @@ def test_unknown_request_uri_is_404(service: Service) -> None:
 
 @pytest.mark.parametrize("enc", ["A128GCM", "A256GCM"])
 def test_direct_post_jwt_with_x509_hash_ends_valid(service: Service, duo: Duo, enc: str) -> None:
-    """VP-10/H-6 (both enc values), VP-9/VP-16: 200 JSON with redirect_uri; the verdict."""
+    """VP-10/H-6 (both enc values), VP-9/VP-16: 200 JSON with redirect_uri; the verdict with
+    the SHA-256 of the response JWE as received and the status list checked."""
     started = start(service)
     claims = request_claims(service, started)
-    answer = respond(service, claims, wallet_form(duo, claims, enc=enc))
+    form = wallet_form(duo, claims, enc=enc)
+    answer = respond(service, claims, form)
     assert answer.status_code == 200 and answer.mimetype == "application/json"
     code = response_code(answer, started)
     assert len(code) >= 22
@@ -330,9 +335,11 @@ def test_direct_post_jwt_with_x509_hash_ends_valid(service: Service, duo: Duo, e
     assert body["state"] == "done"
     verdict = body["verdict"]
     assert verdict["outcome"] == "valid", verdict
-    assert set(verdict) == {"outcome", "checks", "credentials"}
+    assert set(verdict) == {"outcome", "checks", "credentials", "presentation_sha256"}
+    assert verdict["presentation_sha256"] == hashlib.sha256(form["response"].encode()).hexdigest()
     [credential] = verdict["credentials"]
     assert credential["query_id"] == "diploma"
+    assert credential["status_uris"] == [duo.refs["valid"].uri]
     assert credential["vct"] == VCT
     assert credential["claims"]["given_name"] == "Sanne Johanna"
     assert all({"name", "outcome", "code"} <= set(c) for c in verdict["checks"])
@@ -344,9 +351,13 @@ def test_direct_post_with_x509_san_dns_ends_valid(service: Service, duo: Duo) ->
     claims = request_claims(service, started)
     assert claims["client_id"] == f"x509_san_dns:{VERIFIER_HOST}"
     assert "jwks" not in claims["client_metadata"]
-    answer = respond(service, claims, wallet_form(duo, claims))
+    form = wallet_form(duo, claims)
+    answer = respond(service, claims, form)
     assert answer.status_code == 200
-    assert result(service, started).get_json()["verdict"]["outcome"] == "valid"
+    verdict = result(service, started).get_json()["verdict"]
+    assert verdict["outcome"] == "valid"
+    # direct_post: the hash is of the vp_token form value (its JSON text) as received.
+    assert verdict["presentation_sha256"] == hashlib.sha256(form["vp_token"].encode()).hexdigest()
 
 
 def test_x509_san_dns_needs_the_public_host_in_the_certificate(duo: Duo, tmp_path: Path) -> None:
@@ -513,7 +524,8 @@ def test_result_needs_the_response_code(service: Service, duo: Duo) -> None:
     assert transactions.redeem_response_code(svc, tid, code)
     assert transactions.redeem_response_code(svc, tid, code)  # a reload shows it again
     assert not transactions.redeem_response_code(svc, tid, None)
-    assert not transactions.redeem_response_code(svc, tid, code[:-1] + "A")
+    altered = code[:-1] + ("A" if code[-1] != "A" else "B")  # never the code itself
+    assert not transactions.redeem_response_code(svc, tid, altered)
     assert not transactions.redeem_response_code(svc, start(service)["id"], code)
     pending = start(service)
     assert not transactions.redeem_response_code(svc, pending["id"], code)
@@ -549,6 +561,94 @@ def test_transactions_expire(service: Service, duo: Duo) -> None:
     assert service.client.get(urlsplit(started["request_uri"]).path).status_code == 400
     assert respond(service, claims, form).status_code == 400
     assert result(service, started).get_json()["state"] == "expired"
+
+
+def test_responded_at_is_the_time_of_the_response(service: Service, duo: Duo) -> None:
+    """Issue 4 (the report's time): the view carries when the response arrived."""
+    started = start(service)
+    claims = request_claims(service, started)
+    pending = transactions.load(service.svc, started["id"])
+    assert pending is not None and pending.responded_at is None
+    service.clock.now = NOW + timedelta(minutes=3)
+    respond(service, claims, wallet_form(duo, claims))
+    view = transactions.load(service.svc, started["id"])
+    assert view is not None and view.responded_at == NOW + timedelta(minutes=3)
+    assert view.created_at == NOW
+
+
+# --- the same-device redirect of API transactions ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("https://ats.example/return", "https://ats.example/return?response_code="),
+        ("https://ats.example/r?job=7", "https://ats.example/r?job=7&response_code="),
+        ("http://127.0.0.1:8123/cb", "http://127.0.0.1:8123/cb?response_code="),
+        ("http://localhost:3000/cb", "http://localhost:3000/cb?response_code="),
+        ("http://[::1]/cb", "http://[::1]/cb?response_code="),
+    ],
+)
+def test_api_redirect_uri_receives_the_response_code(
+    service: Service, duo: Duo, given: str, expected: str
+) -> None:
+    """§13.3, VP-16: an API start with redirect_uri sends the wallet's browser there with the
+    response_code; GET with the result token and that code answers, with another code 403."""
+    started = start(service, redirect_uri=given)
+    claims = request_claims(service, started)
+    target = respond(service, claims, wallet_form(duo, claims)).get_json()["redirect_uri"]
+    assert target.startswith(expected)
+    code = parse_qs(urlsplit(target).query)["response_code"][0]
+    assert len(code) >= 22
+    assert result(service, started).status_code == 200  # the result token alone is enough
+    path = f"/api/presentations/{started['id']}"
+    bearer = {"Authorization": f"Bearer {started['result_token']}"}
+    proven = service.client.get(path, query_string={"response_code": code}, headers=bearer)
+    assert proven.status_code == 200 and proven.get_json()["verdict"]["outcome"] == "valid"
+    for wrong in (code[:-1] + ("A" if code[-1] != "A" else "B"), "", "x" * 200):
+        answer = service.client.get(path, query_string={"response_code": wrong}, headers=bearer)
+        assert answer.status_code == 403
+        assert answer.get_json()["error"] == "invalid_response_code"
+    no_token = service.client.get(path, query_string={"response_code": code})
+    assert no_token.status_code == 401  # the code never replaces the result token
+
+
+def test_response_code_of_a_pending_transaction_is_refused(service: Service) -> None:
+    started = start(service, redirect_uri="https://ats.example/return")
+    path = f"/api/presentations/{started['id']}"
+    bearer = {"Authorization": f"Bearer {started['result_token']}"}
+    answer = service.client.get(path, query_string={"response_code": "A" * 43}, headers=bearer)
+    assert answer.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "http://ats.example/return",  # plain http off loopback
+        "http://10.0.0.1/return",
+        "ftp://ats.example/return",
+        "javascript:alert(1)",
+        "/presentations/relative",
+        "https:///no-host",
+        "https://ats.example/return#fragment",
+        "https://user@ats.example/return",
+        "https://ats.example:99999/return",
+        "https://ats.example/return?response_code=planted",
+        "https://ats.example/ré",
+        "https://ats.example/a b",
+        "https://ats.example/" + "a" * 2000,
+        "",
+        5,
+    ],
+)
+def test_bad_redirect_uris_are_refused(service: Service, given: Any) -> None:
+    """Only the integrator's https URL (or http on loopback) is a redirect target."""
+    answer = service.client.post(
+        "/api/presentations", json={"dcql_query": QUERY, "redirect_uri": given}
+    )
+    assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_request"
+    with service.svc.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM vp_transactions").scalar() == 0
 
 
 def test_transaction_row_keeps_no_secret_in_the_clear(service: Service, duo: Duo) -> None:
@@ -628,6 +728,8 @@ def test_upload_without_kb_jwt_reports_binding_not_proven(service: Service, duo:
     [credential] = verdict["credentials"]
     assert credential["query_id"] is None and credential["format"] == "dc+sd-jwt"
     assert credential["vct"] == VCT and credential["issuer"] == ISSUER
+    assert credential["status_uris"] == [duo.refs["valid"].uri]
+    assert "presentation_sha256" not in verdict  # the uploader has the text it sent
 
 
 def test_upload_with_kb_jwt_and_nonce_proves_binding(service: Service, duo: Duo) -> None:
@@ -778,10 +880,18 @@ def test_api_answers_match_the_documented_schemas(service: Service, duo: Duo) ->
     _conforms(document, "Result", result(service, started).get_json())
     claims = request_claims(service, started)
     respond(service, claims, wallet_form(duo, claims))
-    _conforms(document, "Result", result(service, started).get_json())
+    done = result(service, started).get_json()
+    verdict = done["verdict"]
+    assert verdict["presentation_sha256"] and verdict["credentials"][0]["status_uris"]
+    _conforms(document, "Result", done)
     upload = service.client.post("/api/verify", json={"credential": duo.issue(status="valid")})
     _conforms(document, "Verdict", upload.get_json())
     redirect = start(service, client_id_prefix="redirect_uri", response_mode="direct_post")
     _conforms(document, "Started", redirect)
+    _conforms(document, "Started", start(service, redirect_uri="https://ats.example/return"))
+    for example in document["paths"]["/api/presentations"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["examples"].values():
+        _conforms(document, "StartRequest", example["value"])
     with pytest.raises(jsonschema.ValidationError):
         _conforms(document, "Verdict", {"outcome": "fine", "checks": [], "credentials": []})

@@ -43,8 +43,12 @@ class Deferred:
 
 
 def new_id() -> str:
-    """An opaque random identifier (128 bits): credential, notification or transaction id."""
-    return secrets.token_urlsafe(ID_BYTES)
+    """An opaque random identifier (128 bits): credential, notification or transaction id.
+
+    Hexadecimal, so an id never starts with ``-`` (an id is typed after ``revoke --credential``,
+    where argparse would take it for an option) and survives copy and paste.
+    """
+    return secrets.token_hex(ID_BYTES)
 
 
 def record_issued(

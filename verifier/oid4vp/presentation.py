@@ -17,7 +17,8 @@ Presentations and every Presentation kept is valid; else ``undetermined`` (e.g. 
 could not be had). Checks keep the names of ``verifier.verify`` and add ``query_id`` and
 ``index`` (the Presentation's position in its array); the response-level checks ``vp_token``,
 ``nonce`` and ``dcql`` have both None. ``credentials`` lists the kept Presentations'
-verified claims, and nothing when the outcome is invalid.
+verified claims with the status lists they refer to (``status_uris``), and nothing when the
+outcome is invalid.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from verifier import bitstring_status_list as bsl
 from verifier import jose, status_check
+from verifier import token_status_list as tsl
 from verifier.errors import InvalidCredential
 from verifier.oid4vp import dcql_match
 from verifier.oid4vp.dcql import SD_JWT_VC, check_dcql, credential_queries
@@ -90,6 +93,25 @@ def _issuer_header(text: str) -> dict[str, Any]:
     return jose.parse_compact(text.split("~", 1)[0]).header
 
 
+def status_uris(fmt: str, claims: Mapping[str, Any]) -> list[str]:
+    """The status lists a verified credential refers to, read as its status check reads them
+    (TSL §6.2 ``status.status_list.uri``; BSL §2.1 ``statusListCredential`` of each
+    ``BitstringStatusListEntry``). Not personal data: a reader is shown each list's age."""
+    if fmt == SD_JWT_VC:
+        try:
+            return [tsl.check_status_reference(claims).uri] if "status" in claims else []
+        except InvalidCredential:
+            return []
+    entries = claims.get("credentialStatus", [])
+    uris: list[str] = []
+    for entry in entries if isinstance(entries, list) else [entries]:
+        try:
+            uris.append(bsl.check_status_entry(entry).list_credential)
+        except InvalidCredential:
+            continue  # VC-JOSE-COSE §5.4: other status types are ignored
+    return list(dict.fromkeys(uris))
+
+
 def _entry(query_id: str, verdict: Verdict) -> dict[str, Any]:
     claims = dict(verdict.claims)
     issuer = claims.get("iss") if verdict.format == SD_JWT_VC else claims.get("issuer")
@@ -102,6 +124,7 @@ def _entry(query_id: str, verdict: Verdict) -> dict[str, Any]:
         "issuer": issuer,
         "claims": {k: v for k, v in claims.items() if k not in _NOT_REPORTED},
         "outcome": verdict.outcome,
+        "status_uris": status_uris(verdict.format, claims),
     }
 
 

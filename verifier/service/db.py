@@ -37,6 +37,9 @@ transactions = Table(
     Column("created_at", Time, nullable=False),
     Column("expires_at", Time, nullable=False),
     Column("responded_at", Time, nullable=True),
+    # Where the wallet's same-device redirect sends the browser (response_code appended): an
+    # API integrator's redirect_uri or the neutral done page; NULL: the pages' result page.
+    Column("redirect_uri", String(2048), nullable=True),
 )
 
 

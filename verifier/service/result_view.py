@@ -84,16 +84,19 @@ def build_result(
     time_label: str = "checked_at",
 ) -> ResultView:
     """The reader's view of ``verdict``. ``status_age(uri)`` gives a cached status list's age,
-    for the lists named by ``status_uris`` and by the verdict's credentials (their ``status``
-    or ``credentialStatus``, in the claims or beside them)."""
+    for the lists named by ``status_uris`` and by the verdict's credentials (their
+    ``status_uris``, or ``status`` or ``credentialStatus`` in the claims or beside them)."""
     checks = _list(verdict.get("checks"))
     explained = tuple(i18n.explain_check(c, lang) for c in checks if isinstance(c, Mapping))
     credentials = _list(verdict.get("credentials"))
     views = tuple(_credential(c, lang) for c in credentials if isinstance(c, Mapping))
     uris = [*status_uris]
     for credential in credentials:
-        claims = credential.get("claims") if isinstance(credential, Mapping) else None
-        uris.extend(status_uris_of(claims) + status_uris_of(credential))
+        if not isinstance(credential, Mapping):
+            continue
+        listed = _list(credential.get("status_uris"))
+        uris.extend(uri for uri in listed if isinstance(uri, str))
+        uris.extend(status_uris_of(credential.get("claims")) + status_uris_of(credential))
     return ResultView(
         lang=lang,
         verdict=i18n.verdict_words(str(verdict.get("outcome")), lang),

@@ -27,9 +27,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from verifier import jose
 from verifier.errors import ProtocolError
 from verifier.oid4vp import client_id as client_ids
-from verifier.oid4vp import dcql
+from verifier.oid4vp import dcql, presentation
 from verifier.oid4vp import request as request_objects
 from verifier.policy import Policy
+from verifier.service import same_device
 from verifier.service.app import Services
 from verifier.service.db import transactions as table
 from verifier.verify import verify
@@ -71,6 +72,7 @@ class TransactionView:
     language: str | None
     created_at: datetime
     expires_at: datetime
+    responded_at: datetime | None  # when the wallet's response arrived and was checked
     result_token_hash: str = field(default="", repr=False)
 
 
@@ -87,6 +89,7 @@ class Transaction:
     dcql_query: dict[str, Any]
     request_object: str | None
     encryption_jwk: dict[str, Any] | None = field(repr=False)
+    redirect_uri: str | None = None  # the same-device target (verifier.service.same_device)
 
 
 def _digest(secret: str) -> str:
@@ -162,9 +165,18 @@ def start_presentation(
     client_id_prefix: str = "x509_hash",
     request_uri_method: str = "get",
     language: str | None = None,
+    redirect_uri: str | None = None,
+    result_page: bool = True,
 ) -> Started:
-    """Create a pending transaction and its authorization request (OpenID4VP 1.0 §5)."""
+    """Create a pending transaction and its authorization request (OpenID4VP 1.0 §5).
+
+    After a same-device response the wallet sends the browser to ``redirect_uri`` (an
+    integrator's URL), else to the pages' result page (``result_page``, the pages' own
+    transactions), else to the neutral done page (verifier.service.same_device).
+    """
     _check_options(response_mode, client_id_prefix, request_uri_method, language)
+    if redirect_uri is not None:
+        same_device.check_redirect_uri(redirect_uri)
     dcql.check_dcql(dcql_query)  # §6, VP-8
     base, now = svc.settings.public_url, _utc(svc)
     txn = Transaction(
@@ -179,6 +191,9 @@ def start_presentation(
         encryption_jwk=_encryption_key() if response_mode == "direct_post.jwt" else None,
     )
     txn = replace(txn, client_id=client_id_for(svc, client_id_prefix, response_uri(svc, txn.id)))
+    if redirect_uri is None and not result_page:
+        redirect_uri = same_device.done_page(base, txn.id)
+    txn = replace(txn, redirect_uri=redirect_uri)
     if client_id_prefix != "redirect_uri":  # §5.9.3: redirect_uri requests are never signed
         txn = replace(txn, request_object=sign(svc, request_claims(svc, txn, wallet_nonce=None)))
     token = secrets.token_urlsafe(SECRET_BYTES)
@@ -271,7 +286,13 @@ def load(svc: Services, transaction_id: str) -> TransactionView | None:
     if row is None:
         return None
     view = TransactionView(**{f.name: getattr(row, f.name) for f in fields(TransactionView)})
-    return replace(view, created_at=_aware(view.created_at), expires_at=_aware(view.expires_at))
+    responded = None if view.responded_at is None else _aware(view.responded_at)
+    return replace(
+        view,
+        created_at=_aware(view.created_at),
+        expires_at=_aware(view.expires_at),
+        responded_at=responded,
+    )
 
 
 def open_transaction(svc: Services, transaction_id: str) -> Transaction:
@@ -308,6 +329,11 @@ def finish(
             _expire(conn, txn.id, now)
             return None
     return code
+
+
+def redirect_target(svc: Services, txn: Transaction, code: str) -> str:
+    """The ``redirect_uri`` the response_uri gives the wallet (§8.2, §13.3): with ``code``."""
+    return same_device.target(svc.settings.public_url, txn.id, txn.redirect_uri, code)
 
 
 def check_result_token(view: TransactionView, token: str | None) -> None:
@@ -377,4 +403,5 @@ def credential_entry(fmt: str, claims: dict[str, Any], outcome: str) -> dict[str
         "issuer": issuer if isinstance(issuer, str) else None,
         "claims": {k: v for k, v in claims.items() if k not in NOT_REPORTED},
         "outcome": outcome,
+        "status_uris": presentation.status_uris(fmt, claims),
     }

@@ -1,11 +1,15 @@
 """The verifier's JSON API for integrators (docs/api.md, OpenAPI 3.1).
 
 ``POST /api/presentations`` starts an OpenID4VP 1.0 transaction from a DCQL query (§6) or a
-template of DUO's credential types; ``GET /api/presentations/<id>`` returns its state and
+template of DUO's credential types; after a same-device response the wallet sends the browser
+to the integrator's optional ``redirect_uri`` with a ``response_code``, or else to a neutral
+page (verifier.service.same_device). ``GET /api/presentations/<id>`` returns its state and
 verdict to the holder of its result token only (OpenID4VP 1.0 §14.3.3, SPECS VP-16: 401
-without a token, 403 with another); ``GET /api/presentations/<id>/qr.svg`` draws the
-authorization request for cross-device use; ``POST /api/verify`` checks an uploaded credential
-without a wallet. Bodies are strict JSON (verifier.strict_json); answers carry no-store.
+without a token, 403 with another); a ``response_code`` given with it must be the one the
+redirect carried (§13.3; 403 ``invalid_response_code`` otherwise): the result token alone is
+enough, the code proves that the redirect arrived. ``GET /api/presentations/<id>/qr.svg``
+draws the authorization request for cross-device use; ``POST /api/verify`` checks an uploaded
+credential without a wallet. Bodies are strict JSON (verifier.strict_json); answers carry no-store.
 """
 
 from __future__ import annotations
@@ -77,6 +81,8 @@ def create_presentation() -> Response:
         client_id_prefix=_text(body, "client_id_prefix") or "x509_hash",
         request_uri_method=_text(body, "request_uri_method") or "get",
         language=_text(body, "language"),
+        redirect_uri=_text(body, "redirect_uri"),
+        result_page=False,  # no page session owns it: the done page, or the integrator's URL
     )
     response = _json(started.as_json(), 201)
     response.headers["Location"] = f"{svc.settings.public_url}/api/presentations/{started.id}"
@@ -98,9 +104,16 @@ def _view(svc: Services, transaction_id: str) -> transactions.TransactionView:
 
 @blueprint.get("/api/presentations/<transaction_id>")
 def presentation_result(transaction_id: str) -> Response:
-    """State and verdict, for the result token's holder only (VP-16)."""
-    view = _view(services(), transaction_id)
+    """State and verdict, for the result token's holder only (VP-16); with ``response_code``,
+    only if it is the code of this transaction's same-device redirect (§13.3)."""
+    svc = services()
+    view = _view(svc, transaction_id)
     transactions.check_result_token(view, _bearer())
+    code = request.args.get("response_code")
+    if code is not None and not transactions.redeem_response_code(svc, transaction_id, code):
+        raise ProtocolError(
+            "invalid_response_code", "the response_code is not this transaction's", status=403
+        )
     return _json({"state": view.state, "verdict": view.verdict, "error": view.error})
 
 

@@ -12,11 +12,15 @@ cannot be read or carries another state is refused with 4xx and leaves the trans
 was (SPECS §8 item 57), except that a readable plaintext ``state`` of this transaction under
 direct_post.jwt fails it (item 82). The bound response closes the transaction, done with a
 verdict or failed with a reason (a wallet error, item 84), and is answered 200 application/json
-with a ``redirect_uri`` carrying a fresh response_code (VP-9, VP-16; HAIP 1.0 §5: always).
+with a ``redirect_uri`` carrying a fresh response_code (VP-9, VP-16; HAIP 1.0 §5: always), whose
+target verifier.service.same_device chooses. The verdict records ``presentation_sha256``: the
+SHA-256 (hex) of the response as received, i.e. of the UTF-8 form value ``vp_token`` (its JSON
+text) for direct_post and of the form value ``response`` (the compact JWE) for direct_post.jwt.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from typing import Any, NoReturn
 
@@ -101,8 +105,7 @@ def _close(
     code = transactions.finish(svc, txn, verdict=verdict, error=error)
     if code is None:
         raise ProtocolError("invalid_request", "the transaction is no longer open")
-    target = f"{svc.settings.public_url}/presentations/{txn.id}?response_code={code}"
-    response = jsonify({"redirect_uri": target})
+    response = jsonify({"redirect_uri": transactions.redirect_target(svc, txn, code)})
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -115,6 +118,13 @@ def _unreadable(svc: Services, txn: Transaction, form: dict[str, str], error: Du
     if isinstance(error, ProtocolError):
         raise error
     raise ProtocolError("invalid_request", "the response cannot be read") from None
+
+
+def presentation_sha256(form: dict[str, str], response_mode: str) -> str:
+    """The SHA-256 (hex) of the response as received: the ``response`` JWE for
+    direct_post.jwt, the ``vp_token`` JSON text for direct_post (see the module docstring)."""
+    received = form.get("response" if response_mode == "direct_post.jwt" else "vp_token", "")
+    return hashlib.sha256(received.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _evaluate(svc: Services, txn: Transaction, vp_token: Any) -> dict[str, Any]:
@@ -154,4 +164,5 @@ def wallet_response(transaction_id: str) -> Response:
         verdict = _evaluate(svc, txn, answer.vp_token)
     except DuoError as error:  # the response as a whole is malformed (§8.6, items 58-59)
         return _close(svc, txn, verdict=None, error=error.code)
+    verdict["presentation_sha256"] = presentation_sha256(form, txn.response_mode)
     return _close(svc, txn, verdict=verdict, error=None)

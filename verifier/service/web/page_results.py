@@ -3,8 +3,10 @@
 A wallet presentation's verdict comes from its transaction (verifier.service.transactions.load);
 an upload is checked by ``verify_upload`` (holder binding ``not_proven`` without a KB-JWT) and
 nothing of it is kept. The report names the SHA-256 of the presentation where it is known (the
-uploaded text; a wallet verdict's ``presentation_sha256``) and otherwise the SHA-256 of the
-verdict itself, saying which it is.
+uploaded text; a wallet verdict's ``presentation_sha256``, recorded when the response arrived)
+and otherwise the SHA-256 of the verdict itself, saying which it is; and the time of the check
+(a wallet response's ``responded_at``). Status list ages come from each verdict credential's
+``status_uris``.
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ from typing import Any
 
 from flask import request
 
-from verifier import jose
-from verifier.errors import DuoError, ProtocolError
+from verifier.errors import ProtocolError
 from verifier.service import transactions
 from verifier.service.app import Services
-from verifier.service.result_view import ResultView, StatusAge, build_result, status_uris_of
+from verifier.service.result_view import ResultView, StatusAge, build_result
 from verifier.verify import MAX_INPUT_BYTES
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -40,7 +41,7 @@ def wallet_result(svc: Services, view: transactions.TransactionView, lang: str) 
     else:
         canonical = json.dumps(verdict, sort_keys=True, separators=(",", ":"))  # ASCII
         digest, of_presentation = hashlib.sha256(canonical.encode()).hexdigest(), False
-    responded = getattr(view, "responded_at", None)
+    responded = view.responded_at
     return build_result(
         verdict,
         lang=lang,
@@ -74,22 +75,12 @@ def uploaded_credential() -> str | tuple[str, int]:
     return text
 
 
-def _status_uris(text: str) -> tuple[str, ...]:
-    """The status lists a verified credential names (its claims in the verdict omit them)."""
-    try:
-        payload = jose.parse_compact(text.split("~", 1)[0]).payload
-    except DuoError:
-        return ()
-    return tuple(status_uris_of(payload) + status_uris_of(payload.get("vc")))
-
-
 def upload_result(svc: Services, text: str, lang: str) -> ResultView | tuple[str, int]:
     """The result of checking ``text`` without a wallet; or (error key, status)."""
     try:
         verdict = transactions.verify_upload(svc, text)
     except ProtocolError:
         return ("error_rejected", 400)
-    uris = _status_uris(text) if verdict.get("outcome") != "invalid" else ()
     return build_result(
         verdict,
         lang=lang,
@@ -98,5 +89,4 @@ def upload_result(svc: Services, text: str, lang: str) -> ResultView | tuple[str
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         digest_of_presentation=True,
         status_age=status_age(svc),
-        status_uris=uris,
     )

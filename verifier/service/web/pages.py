@@ -6,6 +6,7 @@ another device, a same-device button and a live status (``/presentations/<id>/st
 the state, polled by assets/poll.js). The result page and its PDF are shown only to the browser
 session that started the transaction and, after a same-device start, only once the wallet's
 redirect has presented the right response_code (OpenID4VP §13.3, §14.2; SPECS VP-16, item 83).
+``/presentations/<id>/done`` is the neutral page an API transaction's wallet returns to.
 ``/check`` checks a pasted or uploaded credential without a wallet; the PDF of such a check is
 made by posting the credential again (``POST /check/report.pdf``): nothing uploaded is stored.
 Every form carries a CSRF token; every page a strict CSP (verifier.service.web.page_session).
@@ -218,6 +219,15 @@ def same_device(transaction_id: str) -> Response:
     if link is None:
         return see_other(url_for(".presentation", transaction_id=transaction_id))
     return wallet_redirect(link)
+
+
+@blueprint.get("/presentations/<transaction_id>/done")
+def returned(transaction_id: str) -> Response:
+    """Where an API transaction without a ``redirect_uri`` sends the browser after a
+    same-device response (verifier.service.same_device): it says to return to the
+    application and shows no verdict, so it needs no session and looks nothing up."""
+    del transaction_id  # the same neutral page for every id
+    return render("done.html")
 
 
 @blueprint.get("/presentations/<transaction_id>/status")
