@@ -12,18 +12,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from flask import Flask, current_app, jsonify
-from flask.typing import ResponseReturnValue
+from flask import Flask, current_app
 from sqlalchemy.engine import Engine
-from werkzeug.exceptions import HTTPException
 
 from issuer.config import Settings
 from issuer.db import create_schema, make_engine
 from keys.file_store import FileKeyStore
 from keys.store import KeyStore
-from verifier.errors import ProtocolError
+from verifier.service.json_errors import register_json_errors
 
 MAX_BODY_BYTES = 64 * 1024  # every request body DUO accepts is far smaller
 LOG = logging.getLogger("duo.issuer")
@@ -73,31 +70,6 @@ def open_key_store(settings: Settings) -> FileKeyStore:
     return keys
 
 
-def _protocol_error(error: ProtocolError) -> ResponseReturnValue:
-    body: dict[str, Any] = {"error": error.code}
-    if error.detail:
-        body["error_description"] = error.detail
-    response = jsonify(body)
-    response.status_code = error.status
-    response.headers.update(error.headers)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _http_error(error: HTTPException) -> ResponseReturnValue:
-    code = "invalid_request" if (error.code or 500) < 500 else "server_error"
-    response = jsonify({"error": code, "error_description": error.name})
-    response.status_code = error.code or 500
-    return response
-
-
-def _unexpected(error: Exception) -> ResponseReturnValue:
-    LOG.error("unexpected failure: %s", type(error).__name__)  # never the request's data
-    response = jsonify({"error": "server_error"})
-    response.status_code = 500
-    return response
-
-
 def _register_blueprints(app: Flask) -> None:
     from issuer.web import blueprints
 
@@ -119,8 +91,6 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["duo"] = Services(settings, engine, keys or open_key_store(settings), clock)
-    app.register_error_handler(ProtocolError, _protocol_error)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected)
+    register_json_errors(app, LOG)
     _register_blueprints(app)
     return app

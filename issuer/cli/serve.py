@@ -17,15 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from issuer.app import KeyStoreMismatch, create_app, open_key_store
 from issuer.cli.keys import DEFAULT_VERIFIER_HOST, data_dir
 from issuer.config import ConfigError, Settings, check_public_url
 from issuer.db import create_schema, make_engine
 from keys.file_store import FileKeyStore, KeyStoreError, init_store
+from verifier.service.wsgi import GunicornMissing, serve_wsgi
 
 PROG = "duo-issuer serve"
 DEFAULT_HOST = "127.0.0.1"
@@ -79,43 +78,15 @@ def prepare(settings: Settings) -> FileKeyStore:
     return keys
 
 
-def _gunicorn(settings: Settings, options: dict[str, Any]) -> Callable[[], None] | None:
-    """``run`` of a gunicorn application serving create_app(settings), or None without it."""
-    try:
-        from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
-    except ImportError:  # gunicorn needs fcntl: not on Windows
-        return None
-
-    class Application(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            for name, value in options.items():
-                self.cfg.set(name, value)
-
-        def load(self) -> Any:
-            return create_app(settings)  # in each worker, after the fork
-
-    return Application().run  # type: ignore[no-any-return]
-
-
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Serve until interrupted (SIGINT/SIGTERM: gunicorn finishes the requests under way)."""
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    options: dict[str, Any] = {
-        "bind": [bind],
-        "workers": workers,
-        "proc_name": "duo-issuer",
-        "accesslog": None,  # request lines hold offer ids and codes: bearer secrets
-        "timeout": 30,
-    }
-    runner = _gunicorn(settings, options)
-    if runner is not None:
-        runner()
-        return
-    if workers != 1:
-        raise ConfigError("gunicorn_missing", "more than one worker needs gunicorn")
-    from werkzeug.serving import run_simple
-
-    run_simple(host, port, create_app(settings), threaded=True)
+    """Serve until interrupted (verifier.service.wsgi: gunicorn, or werkzeug for one worker)."""
+    try:
+        serve_wsgi(
+            lambda: create_app(settings), host=host, port=port, workers=workers,
+            proc_name="duo-issuer",
+        )  # fmt: skip
+    except GunicornMissing:
+        raise ConfigError("gunicorn_missing", "more than one worker needs gunicorn") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,9 +18,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from keys.file_store import FileKeyStore, KeyStoreError
 from verifier.cli import ArgumentParser
@@ -111,40 +110,19 @@ def prepare(settings: VerifierSettings) -> None:
     engine.dispose()  # no connection may cross the fork into the workers
 
 
-def _gunicorn(settings: VerifierSettings, options: dict[str, Any]) -> Callable[[], None] | None:
-    try:
-        from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
-    except ImportError:  # gunicorn needs fcntl: not on Windows
-        return None
-
-    class Application(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            for name, value in options.items():
-                self.cfg.set(name, value)
-
-        def load(self) -> Any:
-            return build_app(settings)
-
-    return Application().run  # type: ignore[no-any-return]
-
-
 def serve(settings: VerifierSettings, *, host: str, port: int, workers: int) -> None:
-    """Serve until interrupted; gunicorn's access log stays off (URLs carry response codes)."""
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    options = {
-        "bind": [bind],
-        "workers": workers,
-        "proc_name": "duo-verifier",
-        "accesslog": None,
-        "timeout": 30,
-    }
-    runner = _gunicorn(settings, options)
-    if runner is not None:
-        runner()
-        return
-    from werkzeug.serving import run_simple
+    """Serve until interrupted (verifier.service.wsgi: gunicorn, or werkzeug for one worker)."""
+    from verifier.service.wsgi import GunicornMissing, serve_wsgi
 
-    run_simple(host, port, build_app(settings), threaded=True)
+    try:
+        serve_wsgi(
+            lambda: build_app(settings), host=host, port=port, workers=workers,
+            proc_name="duo-verifier",
+        )  # fmt: skip
+    except GunicornMissing:
+        raise VerifierConfigError(
+            "gunicorn_missing", "more than one worker needs gunicorn"
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:

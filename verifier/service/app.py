@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, jsonify
-from flask.typing import ResponseReturnValue
+from flask import Flask, current_app
 from sqlalchemy.engine import Engine
-from werkzeug.exceptions import HTTPException
 
 from keys.store import KeyStore
-from verifier.errors import ProtocolError
 from verifier.service.config import VerifierSettings
 from verifier.service.db import make_engine
+from verifier.service.json_errors import register_json_errors
 
 MAX_BODY_BYTES = 512 * 1024  # an uploaded credential is capped at 256 KiB; forms add little
 LOG = logging.getLogger("duo.verifier")
@@ -53,31 +51,6 @@ def services() -> Services:
     return found
 
 
-def _protocol_error(error: ProtocolError) -> ResponseReturnValue:
-    body: dict[str, Any] = {"error": error.code}
-    if error.detail:
-        body["error_description"] = error.detail
-    response = jsonify(body)
-    response.status_code = error.status
-    response.headers.update(error.headers)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _http_error(error: HTTPException) -> ResponseReturnValue:
-    code = "invalid_request" if (error.code or 500) < 500 else "server_error"
-    response = jsonify({"error": code, "error_description": error.name})
-    response.status_code = error.code or 500
-    return response
-
-
-def _unexpected(error: Exception) -> ResponseReturnValue:
-    LOG.error("unexpected failure: %s", type(error).__name__)  # never the request's data
-    response = jsonify({"error": "server_error"})
-    response.status_code = 500
-    return response
-
-
 def create_app(
     settings: VerifierSettings,
     *,
@@ -94,9 +67,7 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     engine = engine or make_engine(settings.sqlalchemy_url)
     app.extensions["duo-verifier"] = Services(settings, engine, keys, trust, clock)
-    app.register_error_handler(ProtocolError, _protocol_error)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected)
+    register_json_errors(app, LOG)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
     return app
