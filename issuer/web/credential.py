@@ -12,7 +12,9 @@ back entirely on any error (nothing half-written).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from cryptography import x509
 from flask import Blueprint, Response, request
@@ -48,13 +50,21 @@ def _presented_token(settings: Settings) -> tuple[str, str]:
     preferred = "DPoP" if settings.require_dpop else "Bearer"
     header = request.headers.get("Authorization")
     if not header:
-        raise ProtocolError("invalid_token", "access token is missing", status=401,
-                            headers=_challenge(preferred, None))
+        raise ProtocolError(
+            "invalid_token",
+            "access token is missing",
+            status=401,
+            headers=_challenge(preferred, None),
+        )
     scheme, _, value = header.partition(" ")
     value = value.strip()
     if scheme.lower() not in ("bearer", "dpop") or not value or " " in value:
-        raise ProtocolError("invalid_token", "authorization header is malformed", status=401,
-                            headers=_challenge(preferred, "invalid_token"))
+        raise ProtocolError(
+            "invalid_token",
+            "authorization header is malformed",
+            status=401,
+            headers=_challenge(preferred, "invalid_token"),
+        )
     return ("DPoP" if scheme.lower() == "dpop" else "Bearer"), value
 
 
@@ -64,14 +74,27 @@ def authenticate(svc: Services, path: str, now: datetime) -> TokenGrant:
     with transaction(svc.engine) as conn:
         grant = load_access_token(conn, value, now=now)
         if grant is None:
-            raise ProtocolError("invalid_token", "access token is unknown or expired",
-                                status=401, headers=_challenge(scheme, "invalid_token"))
+            raise ProtocolError(
+                "invalid_token",
+                "access token is unknown or expired",
+                status=401,
+                headers=_challenge(scheme, "invalid_token"),
+            )
         if grant.dpop_jkt is not None and scheme != "DPoP":  # RFC 9449 §7.2 (item 22)
-            raise ProtocolError("invalid_token", "access token is DPoP-bound", status=401,
-                                headers=_challenge("DPoP", "invalid_token"))
+            raise ProtocolError(
+                "invalid_token",
+                "access token is DPoP-bound",
+                status=401,
+                headers=_challenge("DPoP", "invalid_token"),
+            )
         jkt = dpop.check_dpop(
-            method="POST", url=f"{svc.issuer}{path}", headers=request.headers, conn=conn,
-            now=now, access_token=value, required=svc.settings.require_dpop,
+            method="POST",
+            url=f"{svc.issuer}{path}",
+            headers=request.headers,
+            conn=conn,
+            now=now,
+            access_token=value,
+            required=svc.settings.require_dpop,
         )
         # RFC 9449 §7.1: the DPoP scheme only for a bound token, with a proof by its key.
         dpop.check_token_binding(scheme=scheme, token_jkt=grant.dpop_jkt, proof_jkt=jkt)
@@ -109,38 +132,44 @@ def _wallet_context(svc: Services, token: TokenGrant, now: datetime) -> credenti
     )
 
 
-@blueprint.post("/credential")
-def credential_endpoint() -> Response:
-    """§8: issue credentials now (200) or later (202)."""
+Handler = Callable[[Connection, Services, TokenGrant, dict[str, Any], datetime], Any]
+
+
+def _credential_exchange(path: str, handle: Handler) -> Response:
+    """What §8 and §9 share: token, (encrypted) request, one transaction, (encrypted) answer."""
     svc = services()
     now = svc.now()
-    token = authenticate(svc, "/credential", now)
+    token = authenticate(svc, path, now)
     body, encrypt = encryption.read_credential_request(
         request.get_data(), request.content_type, services=svc
     )
     with transaction(svc.engine) as conn:
-        outcome = credential.issue(
-            conn, svc, token=token, body=body, context=_wallet_context(svc, token, now)
-        )
+        outcome = handle(conn, svc, token, body, now)
         dpop_nonce = _next_dpop_nonce(conn, token, now)
     response = encryption.credential_response(outcome.body, outcome.status, encrypt)
     return _send(response, dpop_nonce)
+
+
+@blueprint.post("/credential")
+def credential_endpoint() -> Response:
+    """§8: issue credentials now (200) or later (202)."""
+    return _credential_exchange(
+        "/credential",
+        lambda conn, svc, token, body, now: credential.issue(
+            conn, svc, token=token, body=body, context=_wallet_context(svc, token, now)
+        ),
+    )
 
 
 @blueprint.post("/deferred_credential")
 def deferred_endpoint() -> Response:
     """§9: the credentials of a deferred transaction, or 202 again."""
-    svc = services()
-    now = svc.now()
-    token = authenticate(svc, "/deferred_credential", now)
-    body, encrypt = encryption.read_credential_request(
-        request.get_data(), request.content_type, services=svc
+    return _credential_exchange(
+        "/deferred_credential",
+        lambda conn, svc, token, body, now: deferred.respond(
+            conn, svc, token=token, body=body, now=now
+        ),
     )
-    with transaction(svc.engine) as conn:
-        outcome = deferred.respond(conn, svc, token=token, body=body, now=now)
-        dpop_nonce = _next_dpop_nonce(conn, token, now)
-    response = encryption.credential_response(outcome.body, outcome.status, encrypt)
-    return _send(response, dpop_nonce)
 
 
 @blueprint.post("/notification")
